@@ -1,0 +1,44 @@
+// swift-tools-version:6.2
+import PackageDescription
+import Foundation
+
+// Fuzz targets have no `main` (libFuzzer supplies it), so a plain build cannot link them.
+// They join the package only when DICOMNODE_FUZZ=1 (see docs/fuzzing.md).
+let fuzzing = ProcessInfo.processInfo.environment["DICOMNODE_FUZZ"] == "1"
+
+var targets: [Target] = [
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    .target(name: "DicomCore", dependencies: ["CZlib"]),
+    .target(name: "DicomArchive", dependencies: ["DicomCore"]),
+    .target(name: "DimseServer", dependencies: ["DicomCore", "DicomArchive"]),
+    .target(name: "WadoGateway", dependencies: ["DicomCore", "DicomArchive"]),
+    .executableTarget(
+        name: "dicomnode",
+        dependencies: [
+            "DicomCore", "DicomArchive", "DimseServer", "WadoGateway",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]
+    ),
+    .target(name: "DicomTestSupport", dependencies: ["DicomCore"], path: "Tests/DicomTestSupport"),
+    .testTarget(name: "DicomCoreTests", dependencies: ["DicomCore", "DicomTestSupport"]),
+]
+
+if fuzzing {
+    for name in ["FuzzDataSetReader", "FuzzPart10Reader"] {
+        targets.append(.executableTarget(name: name, dependencies: ["DicomCore"], path: "Fuzz/\(name)"))
+    }
+}
+
+let package = Package(
+    name: "dicomnode",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "dicomnode", targets: ["dicomnode"]),
+        .library(name: "DicomCore", targets: ["DicomCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: targets,
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,172 @@
+/// Why a data set could not be written.
+public enum DicomWriteError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A value too long for the 16-bit length of its VR in Explicit VR (PS3.5 §7.1.2).
+    case valueTooLongForVR(Tag, VR, length: Int)
+    /// Encapsulated Pixel Data cannot be written in a native syntax (or native in an encapsulated
+    /// one) without a codec; transcoding is the codec registry's work.
+    case needsCodec(from: String, to: String)
+    /// A value left in its source file could not be read back.
+    case bulkData(DicomReadError)
+    case io(path: String, errno: Int32)
+    case characterSet(CharacterSetError)
+    case invalidValue(Tag, String)
+
+    public var description: String {
+        switch self {
+        case .valueTooLongForVR(let t, let vr, let n): return "\(t) \(vr.rawValue): \(n) bytes do not fit a 16-bit length"
+        case .needsCodec(let a, let b): return "converting \(a) to \(b) needs a pixel codec"
+        case .bulkData(let e): return "bulk data: \(e)"
+        case .io(let p, let e): return "\(p): \(String(cString: strerror(e)))"
+        case .characterSet(let e): return "character set: \(e)"
+        case .invalidValue(let t, let why): return "\(t): \(why)"
+        }
+    }
+}
+
+public struct WriteOptions: Sendable {
+    /// Pad odd-length values with the VR's padding byte (PS3.5 §7.1.1 requires even lengths).
+    /// Off for byte-exact write-back of what was read.
+    public var padOddLengths: Bool
+    /// Leave out group length elements (gggg,0000) other than the meta group's (PS3.5 §7.2).
+    public var dropGroupLengths: Bool
+
+    public init(padOddLengths: Bool = false, dropGroupLengths: Bool = false) {
+        self.padOddLengths = padOddLengths
+        self.dropGroupLengths = dropGroupLengths
+    }
+    /// Reproduces what was read.
+    public static let exact = WriteOptions()
+    /// What a conforming writer emits.
+    public static let normalized = WriteOptions(padOddLengths: true, dropGroupLengths: true)
+}
+
+/// Encodes data sets (PS3.5 §7) in a given encoding.
+public struct DataSetWriter: Sendable {
+    public var encoding: DataSetEncoding
+    public var options: WriteOptions
+
+    public init(encoding: DataSetEncoding, options: WriteOptions = .exact) {
+        self.encoding = encoding
+        self.options = options
+    }
+
+    /// The encoded data set.
+    public func encode(_ dataSet: DataSet) throws(DicomWriteError) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(4096)
+        try write(dataSet, into: &out, encoding: encoding)
+        return out
+    }
+
+    func write(_ dataSet: DataSet, into out: inout [UInt8], encoding: DataSetEncoding) throws(DicomWriteError) {
+        for element in dataSet.elements {
+            if options.dropGroupLengths && element.tag.isGroupLength && element.tag.group != 0x0002 { continue }
+            try write(element, into: &out, encoding: encoding)
+        }
+    }
+
+    @inline(__always)
+    func put16(_ v: UInt16, _ out: inout [UInt8], _ big: Bool) {
+        if big { out.append(UInt8(v >> 8)); out.append(UInt8(v & 0xFF)) } else { out.append(UInt8(v & 0xFF)); out.append(UInt8(v >> 8)) }
+    }
+
+    @inline(__always)
+    func put32(_ v: UInt32, _ out: inout [UInt8], _ big: Bool) {
+        if big {
+            out.append(UInt8(v >> 24)); out.append(UInt8((v >> 16) & 0xFF)); out.append(UInt8((v >> 8) & 0xFF)); out.append(UInt8(v & 0xFF))
+        } else {
+            out.append(UInt8(v & 0xFF)); out.append(UInt8((v >> 8) & 0xFF)); out.append(UInt8((v >> 16) & 0xFF)); out.append(UInt8(v >> 24))
+        }
+    }
+
+    func writeHeader(tag: Tag, vr: VR, length: UInt32, into out: inout [UInt8], encoding: DataSetEncoding) throws(DicomWriteError) {
+        put16(tag.group, &out, encoding.bigEndian)
+        put16(tag.element, &out, encoding.bigEndian)
+        if encoding.explicitVR {
+            let (a, b) = vr.bytes
+            out.append(a)
+            out.append(b)
+            if vr.hasLongExplicitLength {
+                out.append(0)
+                out.append(0)
+                put32(length, &out, encoding.bigEndian)
+            } else {
+                guard length <= 0xFFFF else { throw .valueTooLongForVR(tag, vr, length: Int(length)) }
+                put16(UInt16(length), &out, encoding.bigEndian)
+            }
+        } else {
+            put32(length, &out, encoding.bigEndian)
+        }
+    }
+
+    func write(_ element: DataElement, into out: inout [UInt8], encoding: DataSetEncoding) throws(DicomWriteError) {
+        let tag = element.tag
+        switch element.value {
+        case .bytes(var bytes):
+            if options.padOddLengths && bytes.count % 2 == 1 { bytes.append(element.vr.paddingByte) }
+            guard bytes.count < 0xFFFF_FFFF else { throw .valueTooLongForVR(tag, element.vr, length: bytes.count) }
+            try writeHeader(tag: tag, vr: element.vr, length: UInt32(bytes.count), into: &out, encoding: encoding)
+            if encoding.bigEndian && element.vr.byteSwapUnit > 1 { ByteOrder.swapInPlace(&bytes, unit: element.vr.byteSwapUnit) }
+            out.append(contentsOf: bytes)
+        case .bulkData(let ref):
+            var bytes: [UInt8]
+            do { bytes = try ref.load() } catch { throw .bulkData(error) }
+            if options.padOddLengths && bytes.count % 2 == 1 { bytes.append(element.vr.paddingByte) }
+            try writeHeader(tag: tag, vr: element.vr, length: UInt32(bytes.count), into: &out, encoding: encoding)
+            if encoding.bigEndian && element.vr.byteSwapUnit > 1 { ByteOrder.swapInPlace(&bytes, unit: element.vr.byteSwapUnit) }
+            out.append(contentsOf: bytes)
+        case .sequence(let items):
+            // PS3.5 §6.2.2: the items of a UN sequence are Implicit VR Little Endian.
+            let itemEncoding = element.vr == .UN ? DataSetEncoding.implicitLittle : encoding
+            if element.undefinedLength {
+                try writeHeader(tag: tag, vr: element.vr, length: 0xFFFF_FFFF, into: &out, encoding: encoding)
+                for item in items { try writeItem(item, into: &out, encoding: itemEncoding) }
+                put16(0xFFFE, &out, encoding.bigEndian); put16(0xE0DD, &out, encoding.bigEndian); put32(0, &out, encoding.bigEndian)
+            } else {
+                var body: [UInt8] = []
+                for item in items { try writeItem(item, into: &body, encoding: itemEncoding) }
+                try writeHeader(tag: tag, vr: element.vr, length: UInt32(body.count), into: &out, encoding: encoding)
+                out.append(contentsOf: body)
+            }
+        case .encapsulated(let pixels):
+            try writeHeader(tag: tag, vr: element.vr, length: 0xFFFF_FFFF, into: &out, encoding: encoding)
+            put16(0xFFFE, &out, encoding.bigEndian); put16(0xE000, &out, encoding.bigEndian)
+            put32(UInt32(pixels.basicOffsetTable.count), &out, encoding.bigEndian)
+            out.append(contentsOf: pixels.basicOffsetTable)
+            for fragment in pixels.fragments {
+                var bytes: [UInt8]
+                switch fragment {
+                case .bytes(let b): bytes = b
+                case .bulkData(let ref):
+                    do { bytes = try ref.load() } catch { throw .bulkData(error) }
+                }
+                if options.padOddLengths && bytes.count % 2 == 1 { bytes.append(0) }
+                put16(0xFFFE, &out, encoding.bigEndian); put16(0xE000, &out, encoding.bigEndian)
+                put32(UInt32(bytes.count), &out, encoding.bigEndian)
+                out.append(contentsOf: bytes)
+            }
+            put16(0xFFFE, &out, encoding.bigEndian); put16(0xE0DD, &out, encoding.bigEndian); put32(0, &out, encoding.bigEndian)
+        }
+    }
+
+    func writeItem(_ item: SequenceItem, into out: inout [UInt8], encoding: DataSetEncoding) throws(DicomWriteError) {
+        put16(0xFFFE, &out, encoding.bigEndian)
+        put16(0xE000, &out, encoding.bigEndian)
+        if item.undefinedLength {
+            put32(0xFFFF_FFFF, &out, encoding.bigEndian)
+            try write(item.dataSet, into: &out, encoding: encoding)
+            put16(0xFFFE, &out, encoding.bigEndian); put16(0xE00D, &out, encoding.bigEndian); put32(0, &out, encoding.bigEndian)
+        } else {
+            var body: [UInt8] = []
+            try write(item.dataSet, into: &body, encoding: encoding)
+            put32(UInt32(body.count), &out, encoding.bigEndian)
+            out.append(contentsOf: body)
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,2 @@
+import DicomCore
+print("dicomnode: CLI under construction")
