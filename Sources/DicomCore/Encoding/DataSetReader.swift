@@ -116,9 +116,7 @@ public struct DataSetReader {
                 // top-level reading may stop before a given tag.
                 guard cursor.remaining >= 4 else {
                     if onlyGroup2 { break }
-                    // A few stray trailing bytes after the last element: PS3.10 has none, tolerate them.
-                    try cursor.skip(cursor.remaining)
-                    break
+                    throw DicomReadError(.truncated(needed: 8, available: cursor.remaining), offset: elementOffset)
                 }
                 let head = try cursor.peekBytes(4)
                 let g = encoding.bigEndian ? UInt16(head[0]) << 8 | UInt16(head[1]) : UInt16(head[1]) << 8 | UInt16(head[0])

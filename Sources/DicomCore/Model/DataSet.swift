@@ -90,6 +90,11 @@ public struct DataSet: Sendable, Equatable {
     }
 }
 
+extension DataSet {
+    /// Two data sets are equal when their elements are; the character set in force is context.
+    public static func == (a: DataSet, b: DataSet) -> Bool { a.elements == b.elements }
+}
+
 extension DataSet: Sequence {
     public func makeIterator() -> IndexingIterator<[DataElement]> { elements.makeIterator() }
 }

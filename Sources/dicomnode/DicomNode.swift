@@ -1,0 +1,42 @@
+import ArgumentParser
+import DicomCore
+
+@main
+struct DicomNode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dicomnode",
+        abstract: "A DICOM network node: archive, DIMSE and DICOMweb server, and operator tools.",
+        version: DicomFile.implementationVersionName,
+        subcommands: [DumpCommand.self, ConvertCommand.self]
+    )
+}
+
+/// Prints `error: …` on stderr; the CLI's one way of reporting a failure that is not a usage error.
+func printError(_ message: String) {
+    var stderr = StandardError()
+    print("error: \(message)", to: &stderr)
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        FileHandleOutput.write(string, fd: 2)
+    }
+}
+
+enum FileHandleOutput {
+    static func write(_ string: String, fd: Int32) {
+        var s = string
+        s.withUTF8 { buf in
+            var off = 0
+            while off < buf.count {
+                let n = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
+                if n <= 0 { return }
+                off += n
+            }
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

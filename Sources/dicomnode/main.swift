@@ -1,2 +1,0 @@
-import DicomCore
-print("dicomnode: CLI under construction")
