@@ -9,7 +9,7 @@ APT_PACKAGES=(
   dcmtk dicom3tools hyperfine
 )
 PIP_PACKAGES=(
-  "pydicom>=3,<4" pydicom-data pynetdicom dicomweb-client numpy
+  "pydicom>=3,<4" pydicom-data pynetdicom dicomweb-client numpy pytest
 )
 
 SUDO=""

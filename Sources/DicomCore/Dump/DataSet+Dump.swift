@@ -20,8 +20,9 @@ public struct DumpFormatter: Sendable {
     func append(_ ds: DataSet, depth: Int, into out: inout [String]) {
         for e in ds.elements {
             let show = onlyTags.isEmpty || onlyTags.contains(e.tag)
+            if !show && e.items == nil { continue }
             let pad = String(repeating: "  ", count: depth)
-            let keyword = keywordFor(e.tag, in: ds)
+            let keyword = show ? keywordFor(e.tag, in: ds) : ""
             switch e.value {
             case .sequence(let items):
                 if show {

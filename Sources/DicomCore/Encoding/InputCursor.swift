@@ -4,17 +4,21 @@ final class InputCursor {
     let source: ByteSource
     private(set) var position: UInt64
     let end: UInt64
-    private var buffer: [UInt8]
+    private let buffer: UnsafeMutableRawBufferPointer
     private var bufferStart: UInt64 = 0
     private var bufferCount = 0
     private static let chunk = 64 * 1024
+    /// The first read is small: headers of most files fit, and headers-only reads stop there.
+    private var nextReadSize = 8 * 1024
 
     init(_ source: ByteSource, start: UInt64 = 0) {
         self.source = source
         self.position = start
         self.end = source.length
-        self.buffer = [UInt8](repeating: 0, count: InputCursor.chunk)
+        self.buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: InputCursor.chunk, alignment: 8)
     }
+
+    deinit { buffer.deallocate() }
 
     var remaining: UInt64 { end > position ? end - position : 0 }
     var isAtEnd: Bool { position >= end }
@@ -28,22 +32,14 @@ final class InputCursor {
         }
         bufferStart = position
         bufferCount = 0
-        let want = Int(min(UInt64(InputCursor.chunk), remaining))
-        var failure: DicomReadError?
-        buffer.withUnsafeMutableBytes { raw in
-            while bufferCount < want {
-                do {
-                    let got = try source.read(at: bufferStart + UInt64(bufferCount),
-                                              into: UnsafeMutableRawBufferPointer(rebasing: raw[bufferCount..<want]))
-                    if got == 0 { break }
-                    bufferCount += got
-                } catch {
-                    failure = error as? DicomReadError
-                    break
-                }
-            }
+        let want = Int(min(UInt64(max(nextReadSize, n)), remaining))
+        nextReadSize = InputCursor.chunk
+        while bufferCount < want {
+            let got = try source.read(at: bufferStart + UInt64(bufferCount),
+                                      into: UnsafeMutableRawBufferPointer(rebasing: buffer[bufferCount..<want]))
+            if got == 0 { break }
+            bufferCount += got
         }
-        if let failure { throw failure }
         guard bufferCount >= n else {
             throw DicomReadError(.truncated(needed: UInt64(n), available: UInt64(bufferCount)), offset: position)
         }
@@ -54,8 +50,15 @@ final class InputCursor {
 
     func peekBytes(_ n: Int) throws(DicomReadError) -> [UInt8] {
         try ensure(n)
-        let i = index
-        return Array(buffer[i..<i + n])
+        return copy(from: index, count: n)
+    }
+
+    @inline(__always)
+    private func copy(from i: Int, count n: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: n) { dst, initialized in
+            if n > 0 { dst.baseAddress!.initialize(from: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self) + i, count: n) }
+            initialized = n
+        }
     }
 
     @inline(__always)
@@ -90,7 +93,7 @@ final class InputCursor {
             try ensure(n)
             let i = index
             position += UInt64(n)
-            return Array(buffer[i..<i + n])
+            return copy(from: i, count: n)
         }
         let out = try source.bytes(at: position, count: n)
         position += UInt64(n)

@@ -86,7 +86,12 @@ public struct DataSet: Sendable, Equatable {
     /// The private creator that reserves `tag`'s block, e.g. "SIEMENS CSA HEADER" (PS3.5 §7.8.1).
     public func privateCreator(of tag: Tag) -> String? {
         guard let ct = tag.privateCreatorTag, let e = self[ct] else { return nil }
-        return String(decoding: e.bytes, as: UTF8.self).trimmingCharacters(in: .whitespaces.union(.controlCharacters))
+        // PS3.5 §6.2: LO may carry leading/trailing spaces; some writers pad with NUL.
+        let bytes = e.bytes
+        var lo = 0, hi = bytes.count
+        while lo < hi, bytes[lo] == 0x20 || bytes[lo] == 0 { lo += 1 }
+        while hi > lo, bytes[hi - 1] == 0x20 || bytes[hi - 1] == 0 { hi -= 1 }
+        return String(decoding: bytes[lo..<hi], as: UTF8.self)
     }
 }
 

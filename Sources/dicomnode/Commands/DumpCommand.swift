@@ -20,8 +20,8 @@ struct DumpCommand: ParsableCommand {
     @Option(name: .customLong("max-value"), help: "Cut values longer than this many characters.")
     var maxValue = 64
 
-    @Argument(help: "DICOM files.")
-    var files: [String]
+    @Argument(help: "DICOM files, or directories to read recursively.")
+    var paths: [String]
 
     func run() throws {
         var only = Set<Tag>()
@@ -31,6 +31,7 @@ struct DumpCommand: ParsableCommand {
         }
         let formatter = DumpFormatter(maxValueLength: maxValue, onlyTags: only)
         let options: ReadOptions = headersOnly ? .headersOnly : .default
+        let files = FileArguments.expand(paths)
         var failures = 0
         var out = ""
         out.reserveCapacity(64 * 1024)
