@@ -6,7 +6,7 @@ set -euo pipefail
 APT_PACKAGES=(
   pkg-config zlib1g-dev libsqlite3-dev libssl-dev
   libopenjp2-7-dev libcharls-dev libturbojpeg0-dev
-  dcmtk dicom3tools hyperfine
+  dcmtk dicom3tools hyperfine time
 )
 PIP_PACKAGES=(
   "pydicom>=3,<4" pydicom-data pynetdicom dicomweb-client numpy pytest
