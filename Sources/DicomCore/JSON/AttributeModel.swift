@@ -78,7 +78,7 @@ struct AttributeModelBuilder: Sendable {
             let bytes = try Self.encodedValueField(of: element, path: path)
             return bulkOrInline(element, path: path, length: UInt64(bytes.count)) ?? .inlineBinary(bytes)
         case .encapsulated(let pixels):
-            var length: UInt64 = 8 + UInt64(pixels.basicOffsetTable.count) + 8
+            var length: UInt64 = 8 + UInt64(pixels.basicOffsetTable.count)
             for f in pixels.fragments { length += 8 + f.length }
             if let uri = bulkOrInline(element, path: path, length: length) { return uri }
             return .inlineBinary(try Self.encodedValueField(of: element, path: path))
@@ -89,7 +89,12 @@ struct AttributeModelBuilder: Sendable {
             return try model(of: DataElement(tag: element.tag, vr: vr, value: .bytes(bytes)),
                              path: path, characterSet: characterSet)
         case .bytes(let bytes):
-            if bytes.isEmpty { return .empty }
+            if bytes.isEmpty {
+                // Pixel Data is always offered, so that an element decoded from a BulkDataURI
+                // (kept with an empty value) can be given its URI again.
+                if Self.isPixelData(element.tag), let uri = bulkOrInline(element, path: path, length: 0) { return uri }
+                return .empty
+            }
             if vr.isBulk || vr == .SQ {
                 if let uri = bulkOrInline(element, path: path, length: UInt64(bytes.count)) { return uri }
                 return .inlineBinary(bytes)
@@ -106,8 +111,10 @@ struct AttributeModelBuilder: Sendable {
         return make(path, element).map(AttributeModel.bulkDataURI)
     }
 
-    /// The value field as PS3.5 encodes it: for encapsulated Pixel Data the Basic Offset Table
-    /// item, the fragment items and the Sequence Delimitation Item (PS3.5 §A.4), as pydicom does.
+    /// The items of the value field as PS3.5 encodes them: for encapsulated Pixel Data the Basic
+    /// Offset Table item and the fragment items (PS3.5 §A.4); for a UN sequence its items in
+    /// Implicit VR Little Endian. The Sequence Delimitation Item that follows an undefined-length
+    /// value is left out, as pydicom 3 does.
     static func encodedValueField(of element: DataElement, path: TagPath) throws(DicomJSONError) -> [UInt8] {
         var out: [UInt8] = []
         let writer = DataSetWriter(encoding: .implicitLittle)
@@ -119,7 +126,10 @@ struct AttributeModelBuilder: Sendable {
             if case .bulkData(let r) = error { throw .bulkData(path: path.jsonPointer, r) }
             throw .invalidValue(path: path.jsonPointer, reason: "\(error)")
         }
-        // Implicit VR header: tag (4) and length (4).
+        // Implicit VR header: tag (4) and length (4); the delimiter (FFFE,E0DD) and its length (4).
+        if e.undefinedLength || { if case .encapsulated = e.value { return true }; return false }() {
+            return Array(out.dropFirst(8).dropLast(8))
+        }
         return Array(out.dropFirst(8))
     }
 

@@ -13,8 +13,8 @@ import Foundation
 ///   "NaN", "Infinity", "-Infinity" (JSON has no such numbers);
 /// - AT values are "GGGGEEEE" strings; PN values are objects of component groups (§F.2.2);
 /// - OB, OD, OF, OL, OV, OW and UN values are "InlineBinary" base64, or a "BulkDataURI".
-///   Encapsulated Pixel Data inline is the encoded value field: Basic Offset Table item,
-///   fragment items and Sequence Delimitation Item (PS3.5 §A.4).
+///   Encapsulated Pixel Data inline is its items as encoded: the Basic Offset Table item and
+///   the fragment items (PS3.5 §A.4), without the Sequence Delimitation Item (as pydicom 3).
 /// - Group Length (gggg,0000) elements are left out unless asked for: they describe a binary
 ///   encoding the model does not have (PS3.19 §A.1.1 excludes them from the XML model).
 public struct DicomJSONEncoder: Sendable {
