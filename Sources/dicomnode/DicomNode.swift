@@ -7,7 +7,7 @@ struct DicomNode: ParsableCommand {
         commandName: "dicomnode",
         abstract: "A DICOM network node: archive, DIMSE and DICOMweb server, and operator tools.",
         version: DicomFile.implementationVersionName,
-        subcommands: [DumpCommand.self, ConvertCommand.self]
+        subcommands: [DumpCommand.self, JSONCommand.self, XMLCommand.self, ConvertCommand.self]
     )
 }
 
