@@ -345,6 +345,9 @@ struct CharacterSetTests {
         #expect(SpecificCharacterSet(definedTermsBytes: Array("ISO_IR 100".utf8)).terms == ["ISO_IR 100"])
         #expect(SpecificCharacterSet(definedTermsBytes: []).terms == [])
         #expect(!SpecificCharacterSet(terms: ["ISO_IR 100"]).usesCodeExtensions)
+        // Sets that allow no code extensions win when listed beside others.
+        #expect(SpecificCharacterSet(terms: ["", "ISO_IR 192"]).decode(Array("Jé".utf8), vr: .LO) == "Jé")
+        #expect(SpecificCharacterSet(terms: ["ISO_IR 100", "GB18030"]).decode([0xCD, 0xF5], vr: .LO) == "王")
     }
 
     @Test("concurrent decoding and encoding through iconv gives the same results")

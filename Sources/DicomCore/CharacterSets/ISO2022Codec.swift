@@ -62,7 +62,7 @@ struct ISO2022Codec: Hashable, Sendable {
                 out.append(contentsOf: [0xEF, 0xBF, 0xBD])   // U+FFFD
                 return
             }
-            if scalar < 0x80 { out.append(UInt8(scalar)) } else { out.append(contentsOf: UTF8.encode(s)!) }
+            if scalar < 0x80 { out.append(UInt8(scalar)) } else if let encoded = UTF8.encode(s) { out.append(contentsOf: encoded) }
         }
         while i < n {
             let b = bytes[i]

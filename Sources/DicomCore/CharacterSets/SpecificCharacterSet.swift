@@ -35,9 +35,11 @@ public struct SpecificCharacterSet: Sendable, Equatable, Hashable {
     public init(definedTermsBytes bytes: [UInt8]) {
         let text = String(decoding: bytes, as: UTF8.self)
         let terms = text.split(separator: "\\", omittingEmptySubsequences: false)
-            .map { $0.trimmingCharacters(in: .whitespaces.union(CharacterSet(charactersIn: "\0"))) }
+            .map { $0.trimmingCharacters(in: SpecificCharacterSet.padding) }
         self.init(terms: terms.count == 1 && terms[0].isEmpty ? [] : terms)
     }
+
+    private static let padding = CharacterSet.whitespaces.union(CharacterSet(charactersIn: "\0"))
 
     /// Whether `term` is a defined term of PS3.3 Tables C.12-2 to C.12-5 (spelt exactly; ""
     /// and "ISO_IR 6" stand for the default repertoire).
@@ -65,6 +67,12 @@ public struct SpecificCharacterSet: Sendable, Equatable, Hashable {
             return DefinedTerm.lenient(term)
         }
         guard let first = known.first else { return .ascii }
+        // ISO_IR 192, GB18030 and GBK allow no code extensions (PS3.3 Table C.12-5); a writer that
+        // lists one beside other terms wrote its text in it (pydicom reads such sets the same way).
+        for term in known {
+            if case .utf8 = term.kind { return .utf8 }
+            if case .iconv(let name) = term.kind { return .iconv(name) }
+        }
         switch first.kind {
         case .utf8: return .utf8
         case .iconv(let name): return .iconv(name)
