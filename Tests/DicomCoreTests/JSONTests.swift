@@ -376,8 +376,7 @@ struct JSONTests {
         #expect(at(sr, ["00640009"]) == (try json(#"{"vr": "OF"}"#)))
     }
 
-    // TODO(merge): enable once SpecificCharacterSet decodes ISO 2022 IR 87 (charsets branch).
-    @Test("chrH31.dcm Japanese person name encodes to pydicom's values", .disabled("needs ISO 2022 IR 87 decoding"))
+    @Test("chrH31.dcm Japanese person name encodes to pydicom's values")
     func japanese() throws {
         let v = try json(try DicomJSONEncoder().encodeString(try pydicomFile("charset_files/chrH31.dcm")))
         // pydicom (and DCMTK agree for this file)
