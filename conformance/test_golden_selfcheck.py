@@ -378,3 +378,27 @@ def test_binary_that_cannot_read_fails_with_its_message(tmp_path: Path, capsys: 
     assert status == 1
     assert out[0] == ("FAIL test_files/CT_small.dcm: dicomnode could not read the file: "
                       "error: at byte 132 in element (0008,0005): broken (exit status 1)")
+
+
+def test_group_length_is_left_out_and_its_presence_fails() -> None:
+    name = "charset_files/chrKoreanMulti.dcm"
+    assert 0x00080000 in pydicom.dcmread(corpus_path(name))  # pydicom keeps (0008,0000)
+    candidate = standin_json(name)
+    assert "00080000" not in candidate
+    result = compare(name, candidate)
+    assert result.differences == [] and result.allowances["GROUP_LENGTH_OMITTED"] >= 1
+    candidate["00080000"] = {"vr": "UL", "Value": [392]}
+    assert only_difference(compare(name, candidate)) == \
+        "(0008,0000): group length in the JSON (PS3.18 §F.2.2 leaves it out)"
+
+
+def test_negative_zero_keeps_its_sign() -> None:
+    from lib.compare import NegativeZero, parse_candidate_json
+    parsed = parse_candidate_json('{"a": [-0, 0, -0.0, 7]}')["a"]
+    assert isinstance(parsed[0], NegativeZero) and str(parsed[0]) == "-0.0"
+    assert parsed[1:] == [0, -0.0, 7] and isinstance(parsed[1], int)
+    name = "test_files/dicomdirtests/77654033/CT2/17106"  # (0027,1046) FL is -0.0
+    candidate = standin_json(name)
+    assert str(candidate["00271046"]["Value"][0]) == "-0.0"
+    candidate["00271046"]["Value"][0] = 0
+    assert only_difference(compare(name, candidate)).startswith("(0027,1046): FL -0.0 != candidate 0")

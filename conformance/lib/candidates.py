@@ -20,7 +20,7 @@ from typing import Any, Iterator
 
 from pydicom import jsonrep
 
-from .compare import SWAP_UNIT, little_endian_bytes
+from .compare import SWAP_UNIT, little_endian_bytes, parse_candidate_json
 from .reference import dcmread_like_reference
 
 
@@ -52,7 +52,7 @@ class DicomnodeCandidate:
             message = (errors or lines or [""])[-1]
             return CandidateOutput(None, f"{message} (exit status {result.returncode})".strip())
         try:
-            return CandidateOutput(json.loads(result.stdout.decode("utf-8")))
+            return CandidateOutput(parse_candidate_json(result.stdout.decode("utf-8")))
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             return CandidateOutput(None, f"output is not UTF-8 JSON: {error}")
 
@@ -71,7 +71,7 @@ class PydicomCandidate:
                 return CandidateOutput(None, f"error: {type(error).__name__}: {error}")
         little_endian = bool(dataset.original_encoding[1])
         # Round-trip through JSON text, as the binary's output is parsed.
-        document = json.loads(json.dumps(document))
+        document = parse_candidate_json(json.dumps(document))
         adapt_pydicom_json(document, little_endian)
         return CandidateOutput(document)
 
@@ -107,9 +107,12 @@ def adapt_pydicom_json(document: dict[str, Any], little_endian: bool) -> None:
     """Makes pydicom's JSON follow dicomnode's contract where the two differ:
     - pydicom base64-encodes OW/OF/OL/OD/OV values of a big-endian file as read; the contract
       asks for little-endian bytes;
+    - pydicom includes Group Length (gggg,0000) elements, which PS3.18 §F.2.2 leaves out;
     - pydicom writes an empty entry of a multi-value as "" (a PN one as {"Alphabetic": ""});
       the contract (PS3.18 §F.2.5) uses null.
     """
+    for key in [key for key in document if key.endswith("0000")]:
+        del document[key]
     for element in document.values():
         vr = element.get("vr")
         if vr == "SQ":

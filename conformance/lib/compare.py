@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import math
 import struct
 from collections import Counter
@@ -55,6 +56,10 @@ ALLOWANCES = {
     # (hooks.raw_element_vr) while dicomnode re-reads every UN whose tag it knows. Compared by
     # re-reading the raw bytes with the candidate's VR.
     "LONG_UN_NOT_REPLACED": "explicit UN of >= 0xFFFF bytes: pydicom keeps UN, candidate uses the dictionary VR",
+    # PS3.18 §F.2.2: "Group Length (gggg,0000) attributes shall not be included in a DICOM JSON
+    # Model object." pydicom keeps them in the data set; the candidate must leave them out
+    # (a candidate that includes one is reported as a difference).
+    "GROUP_LENGTH_OMITTED": "group length element of pydicom's data set left out of the JSON",
     # An empty sequence (zero items) may be written with "Value": [] (pydicom does) or without
     # "Value" (PS3.18 §F.2.5 for empty values); both mean zero items.
     "EMPTY_SQ_AS_EMPTY_LIST": "sequence with no items written as \"Value\": []",
@@ -63,6 +68,20 @@ ALLOWANCES = {
     # Files in a character set pydicom mis-decodes: text values come from DCMTK (reference.py).
     "DCMTK_CHARSET": "text value taken from DCMTK's UTF-8 conversion instead of pydicom",
 }
+
+
+class NegativeZero(float):
+    """The JSON number text "-0", which json.loads would turn into the integer 0 and so lose
+    the sign a float32/float64 -0.0 has. See parse_candidate_json."""
+
+
+def parse_json_int(text: str) -> int | float:
+    return NegativeZero(-0.0) if text == "-0" else int(text)
+
+
+def parse_candidate_json(text: str | bytes) -> Any:
+    """json.loads that keeps "-0" as -0.0 (compared bit for bit for FL, FD)."""
+    return json.loads(text, parse_int=parse_json_int)
 
 
 @dataclass
@@ -167,7 +186,12 @@ class Comparator:
                 candidate_tags[tag] = value
         for tag in sorted(set(raws) | set(candidate_tags)):
             path = element_path(prefix, tag)
-            if tag not in candidate_tags:
+            if tag & 0xFFFF == 0x0000:
+                if tag in candidate_tags:
+                    self._differ(path, "group length in the JSON (PS3.18 §F.2.2 leaves it out)")
+                else:
+                    self._allow("GROUP_LENGTH_OMITTED")
+            elif tag not in candidate_tags:
                 self._differ(path, f"missing in candidate (pydicom: {self._describe(dataset, tag)})")
             elif tag not in raws:
                 self._differ(path, f"not in pydicom's data set (candidate: {short(candidate_tags[tag])})")
@@ -242,7 +266,7 @@ class Comparator:
     def _value(self, vr: str, value: Any, candidate: dict[str, Any], path: str) -> None:
         if vr == "SQ":
             self._sequence(value, candidate, path)
-        elif vr in BINARY_VRS or (isinstance(value, bytes) and vr not in INTEGER_VRS):
+        elif vr in BINARY_VRS:
             self._binary(vr, value, candidate, path)
         else:
             if vr in CHARSET_TEXT_VRS and path in self.text_overrides:
@@ -334,6 +358,8 @@ class Comparator:
                 return None
             return f"AT {int(Tag(want)):08X} != candidate {short(got)}"
         if vr in INTEGER_VRS:
+            if isinstance(got, NegativeZero):
+                got = 0
             if isinstance(got, int) and not isinstance(got, bool) and got == int(want):
                 return None
             return f"{vr} {want!r} != candidate {short(got)}"
