@@ -99,11 +99,30 @@ def test_ds_within_tolerance_passes_and_beyond_fails() -> None:
     assert only_difference(compare(name, candidate)).startswith("(0018,0050): DS ")
 
 
-def test_valid_ds_given_as_string_fails() -> None:
+def test_number_as_string_is_compared_as_its_number() -> None:
     name = "test_files/CT_small.dcm"
     candidate = standin_json(name)
-    candidate["00180050"]["Value"][0] = str(candidate["00180050"]["Value"][0])
-    assert "must be a JSON number" in only_difference(compare(name, candidate))
+    thickness = candidate["00180050"]["Value"][0]
+    candidate["00180050"]["Value"][0] = f"{thickness:.6f}"  # PS3.18 §F.2.3 allows a string
+    result = compare(name, candidate)
+    assert result.differences == [] and result.allowances["NUMBER_AS_STRING"] == 1
+    candidate["00180050"]["Value"][0] = f"{thickness + 1:.6f}"
+    assert only_difference(compare(name, candidate)).startswith("(0018,0050): DS ")
+    candidate["00180050"]["Value"][0] = "five"
+    assert only_difference(compare(name, candidate)).endswith("(not a number)")
+    candidate = standin_json(name)
+    candidate["00200013"]["Value"][0] = "0" + str(candidate["00200013"]["Value"][0])  # IS "01"
+    assert compare(name, candidate).allowances["NUMBER_AS_STRING"] == 1
+
+
+def test_insignificant_spaces_of_inner_entries() -> None:
+    name = "test_files/CT_small.dcm"
+    candidate = standin_json(name)
+    candidate["00080008"]["Value"][0] += " "  # CS: trailing spaces not significant (PS3.5 6.2)
+    result = compare(name, candidate)
+    assert result.differences == [] and result.allowances["INSIGNIFICANT_SPACES"] == 1
+    candidate["00080008"]["Value"][0] = "ORIGINALX"
+    assert only_difference(compare(name, candidate)).startswith("(0008,0008)#0: CS ")
 
 
 def test_changed_integer_and_float_fail() -> None:
@@ -402,3 +421,25 @@ def test_negative_zero_keeps_its_sign() -> None:
     assert str(candidate["00271046"]["Value"][0]) == "-0.0"
     candidate["00271046"]["Value"][0] = 0
     assert only_difference(compare(name, candidate)).startswith("(0027,1046): FL -0.0 != candidate 0")
+
+
+def test_undefined_length_un_sequence_given_as_bytes_is_parsed_and_compared() -> None:
+    name = "test_files/UN_sequence.dcm"  # (4453,100C) UN of undefined length: pydicom reads SQ
+    path = corpus_path(name)
+    data = path.read_bytes()
+    reference = pydicom.dcmread(path)
+    assert str(reference[0x4453100C].VR) == "SQ"
+    start = data.index(bytes.fromhex("5344 0C10".replace(" ", "")) + b"UN")  # tag (4453,100C), LE
+    value_start = start + 12
+    end = data.rindex(bytes.fromhex("FEFFDDE000000000"))  # the last one closes (4453,100C)
+    candidate = standin_json(name)
+    for value_end in (end, end + 8):  # without and with the sequence delimitation item
+        encoded = base64.b64encode(data[value_start:value_end]).decode()
+        candidate["4453100C"] = {"vr": "UN", "InlineBinary": encoded}
+        result = compare(name, candidate)
+        assert result.differences == [] and result.allowances["UN_SEQUENCE_AS_BYTES"] == 1
+    altered = bytearray(data[value_start:end])
+    position = altered.rindex(b"\x00", 0, len(altered) - 16)
+    altered[position - 1] ^= 0x01
+    candidate["4453100C"]["InlineBinary"] = base64.b64encode(bytes(altered)).decode()
+    assert compare(name, candidate).differences != []

@@ -36,6 +36,7 @@ BINARY_VRS = {"OB", "OD", "OF", "OL", "OV", "OW", "UN"}
 SWAP_UNIT = {"OW": 2, "OF": 4, "OL": 4, "OD": 8, "OV": 8}
 INTEGER_VRS = {"US", "SS", "UL", "SL", "SV", "UV"}
 PN_GROUPS = ("Alphabetic", "Ideographic", "Phonetic")
+SEQUENCE_DELIMITATION_ITEM = bytes.fromhex("FEFFDDE000000000")  # (FFFE,E0DD), length 0, LE
 
 ALLOWANCES = {
     # PS3.6 gives some tags several VRs ("US or SS", "OB or OW", "US or OW", "US or SS or OW").
@@ -60,6 +61,18 @@ ALLOWANCES = {
     # Model object." pydicom keeps them in the data set; the candidate must leave them out
     # (a candidate that includes one is reported as a difference).
     "GROUP_LENGTH_OMITTED": "group length element of pydicom's data set left out of the JSON",
+    # PS3.18 §F.2.3: "For IS, DS, SV and UV, a JSON String representation can be used to preserve
+    # the original format" (e.g. IS "01"). Accepted when the string is the same number as pydicom's.
+    "NUMBER_AS_STRING": "IS/DS/SV/UV given as a JSON string holding the same number",
+    # PS3.5 Table 6.2-1: leading and trailing spaces are not significant in AE, CS, DS, IS, LO, SH;
+    # trailing spaces are not significant in DA, DT, TM, LT, ST, UT, UC, UR. pydicom strips only
+    # the trailing padding of the whole value, so an inner entry of a multi-value keeps it
+    # ("DERIVED \\PRIMARY" gives 'DERIVED '). Entries are compared with those spaces removed.
+    "INSIGNIFICANT_SPACES": "entries equal once the spaces PS3.5 calls insignificant are removed",
+    # PS3.5 §6.2.2: a UN element of undefined length is an implicit VR little endian sequence;
+    # pydicom reads it as SQ, the candidate may keep it as UN bytes. The candidate's bytes are
+    # parsed the same way by pydicom and the items compared element by element.
+    "UN_SEQUENCE_AS_BYTES": "undefined-length UN that pydicom reads as SQ given as UN bytes",
     # An empty sequence (zero items) may be written with "Value": [] (pydicom does) or without
     # "Value" (PS3.18 §F.2.5 for empty values); both mean zero items.
     "EMPTY_SQ_AS_EMPTY_LIST": "sequence with no items written as \"Value\": []",
@@ -138,6 +151,19 @@ def parse_json_tag(key: Any) -> int | None:
         return int(key, 16)
     except ValueError:
         return None
+
+
+LEADING_AND_TRAILING_SPACES_INSIGNIFICANT = {"AE", "CS", "DS", "IS", "LO", "SH"}
+TRAILING_SPACES_INSIGNIFICANT = {"DA", "DT", "TM", "LT", "ST", "UT", "UC", "UR"}
+
+
+def insignificant_spaces_removed(vr: str, text: str) -> str:
+    """PS3.5 Table 6.2-1."""
+    if vr in LEADING_AND_TRAILING_SPACES_INSIGNIFICANT:
+        return text.strip(" ")
+    if vr in TRAILING_SPACES_INSIGNIFICANT:
+        return text.rstrip(" ")
+    return text
 
 
 def dictionary_vr(tag: int) -> str | None:
@@ -224,6 +250,11 @@ class Comparator:
             if rule is None:
                 self._differ(path, f"VR {reference_vr} != candidate {candidate_vr}")
                 return
+            if reference_vr == "SQ" and candidate_vr == "UN" and not isinstance(raw, RawDataElement) \
+                    and getattr(raw, "is_undefined_length", False):
+                self._allow("UN_SEQUENCE_AS_BYTES")
+                self._un_bytes_as_sequence(dataset, tag, value, candidate, path)
+                return
             try:
                 value = self._reread(dataset, raw, candidate_vr)
             except Exception as error:
@@ -261,6 +292,27 @@ class Comparator:
             return raw.value or b""
         encoding = dataset.original_character_set or dataset._character_set
         return convert_raw_data_element(raw._replace(VR=vr), encoding=encoding, ds=dataset).value
+
+    def _un_bytes_as_sequence(self, dataset: Dataset, tag: int, items: Any,
+                              candidate: dict[str, Any], path: str) -> None:
+        from .candidates import adapt_pydicom_json  # the self-tested pydicom-to-contract adapter
+
+        try:
+            data = base64.b64decode(candidate.get("InlineBinary", ""), validate=True)
+            if data.endswith(SEQUENCE_DELIMITATION_ITEM):  # the value may include it or not
+                data = data[: -len(SEQUENCE_DELIMITATION_ITEM)]
+            raw = RawDataElement(Tag(tag), "SQ", 0xFFFFFFFF, data, 0, True, True)
+            encoding = dataset.original_character_set or dataset._character_set
+            parsed = convert_raw_data_element(raw, encoding=encoding, ds=dataset).value
+            entries = []
+            for item in parsed:
+                entry = parse_candidate_json(json.dumps(item.to_json_dict()))
+                adapt_pydicom_json(entry, True)
+                entries.append(entry)
+        except Exception as error:
+            self._differ(path, f"candidate UN bytes are not an implicit VR sequence: {error}")
+            return
+        self._sequence(items, {"Value": entries}, path)
 
     # -- values -------------------------------------------------------------------------------
     def _value(self, vr: str, value: Any, candidate: dict[str, Any], path: str) -> None:
@@ -360,6 +412,10 @@ class Comparator:
         if vr in INTEGER_VRS:
             if isinstance(got, NegativeZero):
                 got = 0
+            if vr in ("SV", "UV") and isinstance(got, str) and got.strip().lstrip("-").isdigit() \
+                    and int(got) == int(want):
+                self._allow("NUMBER_AS_STRING")
+                return None
             if isinstance(got, int) and not isinstance(got, bool) and got == int(want):
                 return None
             return f"{vr} {want!r} != candidate {short(got)}"
@@ -381,6 +437,10 @@ class Comparator:
             return self._number_string(vr, want, got)
         if isinstance(got, str) and got == str(want):
             return None
+        if isinstance(got, str) and insignificant_spaces_removed(vr, got) \
+                == insignificant_spaces_removed(vr, str(want)):
+            self._allow("INSIGNIFICANT_SPACES")
+            return None
         return f"{vr} {short(str(want))} != candidate {short(got)}"
 
     def _number_string(self, vr: str, want: Any, got: Any) -> str | None:
@@ -390,8 +450,17 @@ class Comparator:
             if isinstance(got, str) and got.strip() == want.strip():
                 return None
             return f"{vr} {want!r} (not a number) != candidate {short(got)}"
+        if isinstance(got, str):
+            try:
+                number = float(got) if vr == "DS" else int(got.strip())
+            except ValueError:
+                return f"{vr} {want!r} != candidate {short(got)} (not a number)"
+            problem = self._number_string(vr, want, number)
+            if problem is None:
+                self._allow("NUMBER_AS_STRING")
+            return problem
         if isinstance(got, bool) or not isinstance(got, (int, float)):
-            return f"{vr} {want!r} != candidate {short(got)} (a valid number must be a JSON number)"
+            return f"{vr} {want!r} != candidate {short(got)}"
         if vr == "IS":
             return None if got == int(want) else f"IS {int(want)} != candidate {got!r}"
         reference = float(want)
