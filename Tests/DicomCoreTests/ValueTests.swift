@@ -706,3 +706,54 @@ func unHandBuiltSequence() throws {
     #expect(n.sequence(.referencedImageSequence)?.first?[.rows]?.vr == .US)
     #expect(n.sequence(.referencedImageSequence)?.first?.int(.rows) == 64)
 }
+
+// MARK: - Robustness
+
+/// SplitMix64: a small seeded generator so that the random inputs are the same on every run.
+private struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+@Test("random text never crashes a parser, and whatever parses formats back to the same value")
+func parsersOnRandomText() {
+    var rng = SplitMix64(state: 0xD1C0_4D0E)
+    let alphabet = Array("0123456789012345678901234567890123456789.:+- ^=\\eEYMDWa山")
+    var parsed = (date: 0, time: 0, dateTime: 0, decimal: 0)
+    for _ in 0..<20_000 {
+        let length = Int.random(in: 0...22, using: &rng)
+        let text = String((0..<length).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &rng)] })
+        if let v = DicomDate(parsing: text) { parsed.date += 1; #expect(DicomDate(parsing: v.description) == v, "\(text)") }
+        if let v = DicomTime(parsing: text) { parsed.time += 1; #expect(DicomTime(parsing: v.description) == v, "\(text)") }
+        if let v = DicomDateTime(parsing: text) { parsed.dateTime += 1; #expect(DicomDateTime(parsing: v.description) == v, "\(text)") }
+        if let v = AgeString(parsing: text) { #expect(AgeString(parsing: v.description) == v, "\(text)") }
+        if let v = PersonName(parsing: text) { #expect(PersonName(parsing: v.description) == v, "\(text)") }
+        if let v = IntegerString.parse(text) { #expect(IntegerString.parse(IntegerString.format(v)) == v, "\(text)") }
+        if let v = DecimalString.parse(text), let f = DecimalString.format(v) {
+            parsed.decimal += 1
+            #expect(f.count <= 16)
+            let back = DecimalString.parse(f) ?? .nan
+            #expect(abs(back - v) <= abs(v) * 1e-11, "\(text)")
+        }
+        _ = DicomDateRange(parsing: text)
+        _ = DicomTimeRange(parsing: text)
+        _ = DicomDateTimeRange(parsing: text)
+        let ds = DataSet([
+            DataElement(.instanceNumber, .IS, bytes: Array(text.utf8)),
+            DataElement(.pixelSpacing, .DS, bytes: Array(text.utf8)),
+            DataElement(.patientName, .PN, bytes: Array(text.utf8)),
+            DataElement(.rows, .US, bytes: Array(text.utf8)),
+            DataElement(.offendingElement, .AT, bytes: Array(text.utf8)),
+        ])
+        _ = (ds.ints(.instanceNumber), ds.doubles(.pixelSpacing), ds.personNames(.patientName), ds.ints(.rows),
+             ds.tags(.offendingElement), ds.float64s(.rows))
+    }
+    // The property above was checked on real parses, not only on rejections.
+    #expect(parsed.date > 10 && parsed.time > 10 && parsed.dateTime > 10 && parsed.decimal > 100, "\(parsed)")
+}

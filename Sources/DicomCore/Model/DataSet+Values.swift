@@ -321,28 +321,37 @@ extension DataSet {
 
     // MARK: - Binary values
 
-    /// Stores 16-bit values (US, OW; SS by bit pattern). The VR must be binary with 2-byte (or byte) units.
+    /// Stores 16-bit values (US, OW; SS by bit pattern). Like every binary setter, the VR must be a
+    /// binary VR whose unit is the values' size, or OB/UN.
+    /// - Throws: `ValueError.vrMismatch` for a string VR, SQ, or a VR of another unit size.
     public mutating func set(_ tag: Tag, uint16s: [UInt16], vr: VR? = nil) throws(ValueError) {
         try setBinary(tag, uint16s, vr: vr)
     }
+    /// Stores 16-bit signed values (SS).
     public mutating func set(_ tag: Tag, int16s: [Int16], vr: VR? = nil) throws(ValueError) {
         try setBinary(tag, int16s, vr: vr)
     }
+    /// Stores 32-bit unsigned values (UL, OL).
     public mutating func set(_ tag: Tag, uint32s: [UInt32], vr: VR? = nil) throws(ValueError) {
         try setBinary(tag, uint32s, vr: vr)
     }
+    /// Stores 32-bit signed values (SL).
     public mutating func set(_ tag: Tag, int32s: [Int32], vr: VR? = nil) throws(ValueError) {
         try setBinary(tag, int32s, vr: vr)
     }
+    /// Stores 64-bit unsigned values (UV, OV).
     public mutating func set(_ tag: Tag, uint64s: [UInt64], vr: VR? = nil) throws(ValueError) {
         try setBinary(tag, uint64s, vr: vr)
     }
+    /// Stores 64-bit signed values (SV).
     public mutating func set(_ tag: Tag, int64s: [Int64], vr: VR? = nil) throws(ValueError) {
         try setBinary(tag, int64s, vr: vr)
     }
+    /// Stores 32-bit IEEE floats (FL, OF).
     public mutating func set(_ tag: Tag, float32s: [Float], vr: VR? = nil) throws(ValueError) {
         try setBinary(tag, float32s.map(\.bitPattern), vr: vr)
     }
+    /// Stores 64-bit IEEE floats (FD, OD).
     public mutating func set(_ tag: Tag, float64s: [Double], vr: VR? = nil) throws(ValueError) {
         try setBinary(tag, float64s.map(\.bitPattern), vr: vr)
     }
@@ -373,21 +382,27 @@ extension DataSet {
 
     // MARK: - Structured values
 
+    /// Stores Person Name values (PN, PS3.5 §6.2.1).
     public mutating func set(_ tag: Tag, personNames: [PersonName]) throws(ValueError) {
         try set(tag, strings: personNames.map(\.description), vr: .PN)
     }
+    /// Stores one Person Name value.
     public mutating func set(_ tag: Tag, personName: PersonName) throws(ValueError) {
         try set(tag, personNames: [personName])
     }
+    /// Stores a DA value.
     public mutating func set(_ tag: Tag, date: DicomDate) throws(ValueError) {
         try set(tag, strings: [date.description], vr: .DA)
     }
+    /// Stores a TM value.
     public mutating func set(_ tag: Tag, time: DicomTime) throws(ValueError) {
         try set(tag, strings: [time.description], vr: .TM)
     }
+    /// Stores a DT value.
     public mutating func set(_ tag: Tag, dateTime: DicomDateTime) throws(ValueError) {
         try set(tag, strings: [dateTime.description], vr: .DT)
     }
+    /// Stores an AS value.
     public mutating func set(_ tag: Tag, age: AgeString) throws(ValueError) {
         try set(tag, strings: [age.description], vr: .AS)
     }
