@@ -71,10 +71,7 @@ public struct DicomJSONEncoder: Sendable {
     }
 
     func prepared(_ dataSet: DataSet) -> DataSet {
-        if reinterpretKnownUN {
-            // TODO(merge): return dataSet.reinterpretingUN() once DataSet+UN lands.
-        }
-        return dataSet
+        reinterpretKnownUN ? dataSet.reinterpretingUN() : dataSet
     }
 
     func write(_ dataSet: DataSet, characterSet: SpecificCharacterSet, sequence: [TagPath.Step],

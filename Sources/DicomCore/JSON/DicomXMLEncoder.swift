@@ -39,11 +39,7 @@ public struct DicomXMLEncoder: Sendable {
     }
 
     public func encodeString(_ dataSet: DataSet) throws(DicomJSONError) -> String {
-        var ds = dataSet
-        if reinterpretKnownUN {
-            // TODO(merge): ds = dataSet.reinterpretingUN() once DataSet+UN lands.
-            ds = dataSet
-        }
+        let ds = reinterpretKnownUN ? dataSet.reinterpretingUN() : dataSet
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<NativeDicomModel xml:space=\"preserve\">\n"
         try write(ds, characterSet: ds.characterSet, sequence: [], into: &out)
         out += "</NativeDicomModel>\n"
