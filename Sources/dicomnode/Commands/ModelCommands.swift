@@ -43,6 +43,21 @@ struct ModelOutputOptions: ParsableArguments {
     }
 }
 
+extension ModelOutputOptions {
+    /// Reads the file and prints what `encode` makes of its data set; errors go to stderr, exit 1.
+    func printEncoded(_ encode: (DataSet) throws -> String) throws {
+        let ds = try read()
+        do {
+            FileHandleOutput.write(try encode(ds) + "\n", fd: 1)
+        } catch {
+            printError("\(file): \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    var threshold: Int? { inlineBinary ? nil : bulkThreshold }
+}
+
 /// `dicomnode json FILE`: the DICOM JSON model (PS3.18 §F.2).
 struct JSONCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -51,15 +66,9 @@ struct JSONCommand: ParsableCommand {
     @OptionGroup var options: ModelOutputOptions
 
     func run() throws {
-        let ds = try options.read()
-        let encoder = DicomJSONEncoder(bulkDataThreshold: options.inlineBinary ? nil : options.bulkThreshold,
-                                       bulkDataURI: options.bulkDataURI, reinterpretKnownUN: !options.keepUN)
-        do {
-            FileHandleOutput.write(try encoder.encodeString(ds) + "\n", fd: 1)
-        } catch {
-            printError("\(options.file): \(error)")
-            throw ExitCode(1)
-        }
+        let encoder = DicomJSONEncoder(bulkDataThreshold: options.threshold, bulkDataURI: options.bulkDataURI,
+                                       reinterpretKnownUN: !options.keepUN)
+        try options.printEncoded { try encoder.encodeString($0) }
     }
 }
 
@@ -71,14 +80,8 @@ struct XMLCommand: ParsableCommand {
     @OptionGroup var options: ModelOutputOptions
 
     func run() throws {
-        let ds = try options.read()
-        let encoder = DicomXMLEncoder(bulkDataThreshold: options.inlineBinary ? nil : options.bulkThreshold,
-                                      bulkDataURI: options.bulkDataURI, reinterpretKnownUN: !options.keepUN)
-        do {
-            FileHandleOutput.write(try encoder.encodeString(ds) + "\n", fd: 1)
-        } catch {
-            printError("\(options.file): \(error)")
-            throw ExitCode(1)
-        }
+        let encoder = DicomXMLEncoder(bulkDataThreshold: options.threshold, bulkDataURI: options.bulkDataURI,
+                                      reinterpretKnownUN: !options.keepUN)
+        try options.printEncoded { try encoder.encodeString($0) }
     }
 }
