@@ -40,6 +40,10 @@ public struct DicomReadError: Error, Equatable, Sendable, CustomStringConvertibl
     }
 
     public var description: String {
+        if case .io(_, let e) = reason, offset == 0 {
+            // Opening failed: the caller names the path.
+            return String(cString: strerror(e))
+        }
         var s = "at byte \(offset)"
         if let tag { s += " in element \(tag)" }
         switch reason {
