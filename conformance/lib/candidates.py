@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
 import subprocess
@@ -20,7 +19,7 @@ from typing import Any, Iterator
 
 from pydicom import jsonrep
 
-from .compare import SWAP_UNIT, little_endian_bytes, parse_candidate_json
+from .compare import adapt_pydicom_json, parse_candidate_json
 from .reference import dcmread_like_reference
 
 
@@ -103,26 +102,3 @@ def tolerant_number_conversion() -> Iterator[None]:
         jsonrep.convert_to_python_number = original
 
 
-def adapt_pydicom_json(document: dict[str, Any], little_endian: bool) -> None:
-    """Makes pydicom's JSON follow dicomnode's contract where the two differ:
-    - pydicom base64-encodes OW/OF/OL/OD/OV values of a big-endian file as read; the contract
-      asks for little-endian bytes;
-    - pydicom includes Group Length (gggg,0000) elements, which PS3.18 §F.2.2 leaves out;
-    - pydicom writes an empty entry of a multi-value as "" (a PN one as {"Alphabetic": ""});
-      the contract (PS3.18 §F.2.5) uses null.
-    """
-    for key in [key for key in document if key.endswith("0000")]:
-        del document[key]
-    for element in document.values():
-        vr = element.get("vr")
-        if vr == "SQ":
-            for item in element.get("Value", []):
-                adapt_pydicom_json(item, little_endian)
-            continue
-        if vr in SWAP_UNIT and "InlineBinary" in element and not little_endian:
-            raw = base64.b64decode(element["InlineBinary"])
-            element["InlineBinary"] = base64.b64encode(
-                little_endian_bytes(raw, vr, False)).decode("ascii")
-        if "Value" in element:
-            element["Value"] = [None if entry == "" or (isinstance(entry, dict) and not any(entry.values()))
-                                else entry for entry in element["Value"]]
