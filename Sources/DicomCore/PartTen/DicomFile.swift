@@ -121,7 +121,10 @@ public struct DicomFile: Sendable, Equatable {
         let little = UInt16(h[1]) << 8 | UInt16(h[0])
         let big = UInt16(h[0]) << 8 | UInt16(h[1])
         let explicit = VR(byte0: h[4], byte1: h[5]) != nil
-        if big < little && big != 0 {
+        // Compare whole tags, not groups: a first group of 0000 reads the same in both byte orders.
+        let littleTag = UInt32(little) << 16 | UInt32(h[3]) << 8 | UInt32(h[2])
+        let bigTag = UInt32(big) << 16 | UInt32(h[2]) << 8 | UInt32(h[3])
+        if bigTag < littleTag {
             return explicit ? .explicitVRBigEndian : .implicitVRLittleEndian
         }
         // A plausible first group: even and not absurd for a data set's start.
