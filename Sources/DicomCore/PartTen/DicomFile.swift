@@ -179,7 +179,9 @@ public struct DicomFile: Sendable, Equatable {
             throw .needsCodec(from: transferSyntax.uid, to: syntax.uid)
         }
         var ds = dataSet
-        ds.removeAll { $0.tag.isGroupLength }
+        // File Meta elements belong in the rebuilt meta group only (PS3.10 §7.1); a broken meta
+        // group can leave some in the data set, where they would be read back as meta.
+        ds.removeAll { $0.tag.isGroupLength || $0.tag.group == 0x0002 }
         ds = DicomFile.normalizingForExplicitVR(ds, explicit: syntax.isExplicitVR)
         let source = fileMetaInformation[.sourceApplicationEntityTitle].map { String(decoding: $0.bytes, as: UTF8.self) }
         var file = DicomFile(dataSet: ds, transferSyntax: syntax,
