@@ -101,6 +101,8 @@ public struct DataSetReader {
                       depth: Int, topLevel: Bool, onlyGroup2: Bool) throws(DicomReadError) -> DataSetEncoding {
         var encoding = encoding
         var first = true
+        var outOfOrder = false
+        defer { if outOfOrder && !encoding.explicitVR { DataSetReader.resolvingImplicitVRsAgain(&ds) } }
         while true {
             if let end {
                 if cursor.position >= end { break }
@@ -144,7 +146,10 @@ public struct DataSetReader {
 
             do {
                 let element = try readElement(tag: tag, in: ds, encoding: encoding, depth: depth, end: end)
-                if let element { ds.append(element) }
+                if let element {
+                    if let last = ds.elements.last, !(last.tag < element.tag) { outOfOrder = true }
+                    ds.append(element)
+                }
             } catch {
                 throw error.with(tag: tag)
             }
