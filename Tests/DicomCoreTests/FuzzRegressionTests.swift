@@ -66,4 +66,28 @@ struct FuzzRegressionTests {
         #expect(written == bytes)
         #expect(try rewritten(dataSet, .explicitBig) == dataSet)
     }
+
+    // The next two were not found by the fuzzer in its runs but by inputs written to probe the
+    // FuzzDataSetReader round trip (an element that decides another's implicit VR, sorted after it).
+
+    @Test("Pixel Representation after a US or SS element still decides its VR in Implicit VR")
+    func pixelRepresentationAfterTheElementItDecides() throws {
+        let bytes: [UInt8] = [
+            0x28, 0x00, 0x06, 0x01, 0x02, 0x00, 0x00, 0x00, 0xFF, 0xFF,  // (0028,0106) Smallest Image Pixel Value -1
+            0x28, 0x00, 0x03, 0x01, 0x02, 0x00, 0x00, 0x00, 0x01, 0x00,  // (0028,0103) Pixel Representation 1 (signed)
+        ]
+        let dataSet = try DataSetReader(source: MemoryByteSource(bytes)).read(encoding: .implicitLittle)
+        #expect(dataSet[.smallestImagePixelValue]?.vr == .SS)
+        #expect(try rewritten(dataSet, .implicitLittle) == dataSet)
+    }
+
+    @Test("a Private Creator after its private element still decides the element's VR in Implicit VR")
+    func privateCreatorAfterItsElement() throws {
+        let creator = Array("SIEMENS CT VA0  COAD".utf8)
+        let bytes: [UInt8] = [0x19, 0x00, 0x10, 0x10, 0x04, 0x00, 0x00, 0x00] + Array("123 ".utf8)  // (0019,1010)
+            + [0x19, 0x00, 0x10, 0x00, UInt8(creator.count), 0x00, 0x00, 0x00] + creator          // (0019,0010)
+        let dataSet = try DataSetReader(source: MemoryByteSource(bytes)).read(encoding: .implicitLittle)
+        #expect(dataSet[Tag(0x0019, 0x1010)]?.vr == .IS)
+        #expect(try rewritten(dataSet, .implicitLittle) == dataSet)
+    }
 }
