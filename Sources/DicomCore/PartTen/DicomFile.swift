@@ -121,10 +121,21 @@ public struct DicomFile: Sendable, Equatable {
         let little = UInt16(h[1]) << 8 | UInt16(h[0])
         let big = UInt16(h[0]) << 8 | UInt16(h[1])
         let explicit = VR(byte0: h[4], byte1: h[5]) != nil
-        // Compare whole tags, not groups: a first group of 0000 reads the same in both byte orders.
-        let littleTag = UInt32(little) << 16 | UInt32(h[3]) << 8 | UInt32(h[2])
-        let bigTag = UInt32(big) << 16 | UInt32(h[2]) << 8 | UInt32(h[3])
-        if bigTag < littleTag {
+        // A group that reads the same in both byte orders (0000, 0808 …) decides nothing: the
+        // first value length that fits the source does.
+        let bigFirst: Bool
+        if h[0] == h[1], let vr = VR(byte0: h[4], byte1: h[5]) {
+            let long = vr.hasLongExplicitLength
+            let header: UInt64 = long ? 12 : 8
+            let l = long && source.length - offset >= 12 ? try source.bytes(at: offset + 8, count: 4) : Array(h[6..<8])
+            let lengthBig = l.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            let lengthLittle = l.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            let rest = source.length - offset >= header ? source.length - offset - header : 0
+            bigFirst = lengthBig <= rest && lengthLittle > rest
+        } else {
+            bigFirst = big < little
+        }
+        if bigFirst {
             return explicit ? .explicitVRBigEndian : .implicitVRLittleEndian
         }
         // A plausible first group: even and not absurd for a data set's start.
