@@ -48,6 +48,19 @@ struct FuzzRegressionTests {
         #expect(again.dataSet == file.dataSet)
     }
 
+    @Test("a big endian raw data set whose first tag is (0000,3014) is read as big endian (FuzzPart10Reader)")
+    func bigEndianDataSetStartingWithGroupZeroHighElement() throws {
+        // Whole-tag comparison calls this little endian ((0000,1430) < (0000,3014)); the length decides.
+        let bytes: [UInt8] = [
+            0x00, 0x00, 0x30, 0x14, 0x55, 0x49, 0x00, 0x04, 0x31, 0x2E, 0x32, 0x00,  // (0000,3014) UI "1.2"
+            0x00, 0x08, 0x00, 0x16, 0x55, 0x49, 0x00, 0x04, 0x31, 0x2E, 0x33, 0x00,  // (0008,0016) UI "1.3"
+        ]
+        let file = try DicomFile.read(bytes: bytes)
+        #expect(file.transferSyntax == .explicitVRBigEndian)
+        #expect(file.dataSet[.sopClassUID]?.bytes == Array("1.3\0".utf8))
+        #expect(try DicomFile.read(bytes: try file.encoded()).dataSet == file.dataSet)
+    }
+
     @Test("an undefined-length UN in Explicit VR Big Endian writes its sequence delimiter little endian (FuzzDataSetReader)")
     func unSequenceDelimiterInBigEndian() throws {
         // PS3.5 §6.2.2: the value of a UN of undefined length is an Implicit VR Little Endian sequence.
