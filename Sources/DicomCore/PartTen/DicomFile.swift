@@ -109,6 +109,11 @@ public struct DicomFile: Sendable, Equatable {
             (file.dataSet, file.dataSetEncoding) = try reader.readDetectingEncoding(DataSetEncoding(transferSyntax))
             file.dataSetOffset = offset
         }
+        // The test guessTransferSyntax makes of the first tag read, made of the first tag in order
+        // too: the data set written back starts with that one.
+        if meta.isEmpty && !hasPrefix, let group = file.dataSet.elements.first?.tag.group, group % 2 == 1, group <= 0x0007 {
+            throw DicomReadError(.notDICOM("first tag (\(hex4(group)),…) is not a data set's"), offset: offset)
+        }
         return file
     }
 
