@@ -61,6 +61,21 @@ struct FuzzRegressionTests {
         #expect(try DicomFile.read(bytes: try file.encoded()).dataSet == file.dataSet)
     }
 
+    @Test("a raw data set whose first tag in order is in group 0001 is not DICOM, whatever its byte order looked like (FuzzPart10Reader)")
+    func rawDataSetWithOddFirstGroupIsRejected() {
+        // The fuzzer's input as found: (0400,0000) first, so big endian by the guess, then (0001,0000).
+        let bytes: [UInt8] = [
+            0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x00, 0xD2, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08,
+        ]
+        #expect {
+            _ = try DicomFile.read(bytes: bytes)
+        } throws: { error in
+            guard let e = error as? DicomReadError, case .notDICOM = e.reason else { return false }
+            return true
+        }
+    }
+
     @Test("an undefined-length UN in Explicit VR Big Endian writes its sequence delimiter little endian (FuzzDataSetReader)")
     func unSequenceDelimiterInBigEndian() throws {
         // PS3.5 §6.2.2: the value of a UN of undefined length is an Implicit VR Little Endian sequence.
