@@ -126,17 +126,22 @@ public struct DicomFile: Sendable, Equatable {
         let little = UInt16(h[1]) << 8 | UInt16(h[0])
         let big = UInt16(h[0]) << 8 | UInt16(h[1])
         let explicit = VR(byte0: h[4], byte1: h[5]) != nil
-        // A group that reads the same in both byte orders (0000, 0808 …) decides nothing: the
-        // first value length that fits the source does.
+        // Explicit VR: the byte order in which the first value length fits the source, when only
+        // one does (a group such as 0000, 5300 or 6000 misleads the comparison below). Else the
+        // smaller group wins, except that a group reading the same both ways means little endian.
         let bigFirst: Bool
-        if h[0] == h[1], let vr = VR(byte0: h[4], byte1: h[5]) {
+        var fits: (big: Bool, little: Bool) = (false, false)
+        if let vr = VR(byte0: h[4], byte1: h[5]) {
             let long = vr.hasLongExplicitLength
             let header: UInt64 = long ? 12 : 8
             let l = long && source.length - offset >= 12 ? try source.bytes(at: offset + 8, count: 4) : Array(h[6..<8])
             let lengthBig = l.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
             let lengthLittle = l.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
             let rest = source.length - offset >= header ? source.length - offset - header : 0
-            bigFirst = lengthBig <= rest && lengthLittle > rest
+            fits = (lengthBig <= rest, lengthLittle <= rest)
+        }
+        if fits.big != fits.little {
+            bigFirst = fits.big
         } else {
             bigFirst = big < little
         }
