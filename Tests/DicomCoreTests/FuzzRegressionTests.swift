@@ -61,6 +61,22 @@ struct FuzzRegressionTests {
         #expect(try DicomFile.read(bytes: try file.encoded()).dataSet == file.dataSet)
     }
 
+    @Test("a little endian raw data set whose first group is 5300 is read as little endian (FuzzPart10Reader)")
+    func littleEndianDataSetStartingWithGroup5300() throws {
+        // The fuzzer's input as found: (5353,1311) SS and (5300,1311) SS, Explicit VR LE. Written in
+        // order, (5300,…) comes first and its bytes 00 53 made the file look big endian.
+        let bytes: [UInt8] = [
+            0x53, 0x53, 0x11, 0x13, 0x53, 0x53, 0x01, 0x00, 0x13,
+            0x00, 0x53, 0x11, 0x13, 0x53, 0x53, 0x01, 0x00, 0x13,
+        ]
+        let file = try DicomFile.read(bytes: bytes)
+        #expect(file.transferSyntax == .explicitVRLittleEndian)
+        #expect(file.dataSet[Tag(0x5300, 0x1311)]?.bytes == [0x13])
+        let again = try DicomFile.read(bytes: try file.encoded())
+        #expect(again.transferSyntax == .explicitVRLittleEndian)
+        #expect(again.dataSet == file.dataSet)
+    }
+
     @Test("a raw data set whose first tag in order is in group 0001 is not DICOM, whatever its byte order looked like (FuzzPart10Reader)")
     func rawDataSetWithOddFirstGroupIsRejected() {
         // The fuzzer's input as found: (0400,0000) first, so big endian by the guess, then (0001,0000).
