@@ -24,3 +24,30 @@ extension DataSetReader {
         for e in changed { ds[e.tag] = e }
     }
 }
+
+extension DataSetReader {
+    /// Items read before the data set's Specific Character Set (a sequence whose tag sorts before
+    /// (0008,0005), or one that came before it in the source) inherited the one in force then;
+    /// they take the data set's own, as PS3.5 §6.1.2.3 says, unless they have their own.
+    static func inheritingCharacterSetAgain(_ ds: inout DataSet, outOfOrder: Bool) {
+        guard ds.contains(.specificCharacterSet) else { return }
+        guard outOfOrder || ds.elements.prefix(while: { $0.tag < .specificCharacterSet }).contains(where: { $0.items != nil })
+        else { return }
+        inherit(ds.characterSet, into: &ds)
+    }
+
+    private static func inherit(_ characterSet: SpecificCharacterSet, into ds: inout DataSet) {
+        var changed: [DataElement] = []
+        for element in ds.elements {
+            guard case .sequence(var items) = element.value else { continue }
+            for i in items.indices where !items[i].dataSet.contains(.specificCharacterSet) {
+                items[i].dataSet.characterSet = characterSet
+                inherit(characterSet, into: &items[i].dataSet)
+            }
+            var e = element
+            e.value = .sequence(items)
+            changed.append(e)
+        }
+        for e in changed { ds[e.tag] = e }
+    }
+}

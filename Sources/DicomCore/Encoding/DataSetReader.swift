@@ -102,7 +102,10 @@ public struct DataSetReader {
         var encoding = encoding
         var first = true
         var outOfOrder = false
-        defer { if outOfOrder && !encoding.explicitVR { DataSetReader.resolvingImplicitVRsAgain(&ds) } }
+        defer {
+            if outOfOrder && !encoding.explicitVR { DataSetReader.resolvingImplicitVRsAgain(&ds) }
+            DataSetReader.inheritingCharacterSetAgain(&ds, outOfOrder: outOfOrder)
+        }
         while true {
             if let end {
                 if cursor.position >= end { break }
