@@ -77,6 +77,34 @@ struct FuzzRegressionTests {
         #expect(again.dataSet == file.dataSet)
     }
 
+    /// (0004,1220) SQ with one item holding (0010,0010) PN "A^B ", Explicit VR LE.
+    static let sequenceBeforeCharacterSet: [UInt8] = [
+        0x04, 0x00, 0x20, 0x12, 0x53, 0x51, 0x00, 0x00, 0x14, 0x00, 0x00, 0x00,
+        0xFE, 0xFF, 0x00, 0xE0, 0x0C, 0x00, 0x00, 0x00,
+        0x10, 0x00, 0x10, 0x00, 0x50, 0x4E, 0x04, 0x00, 0x41, 0x5E, 0x42, 0x20,
+    ]
+    /// (0008,0005) CS "ISO_IR 192", Explicit VR LE.
+    static let characterSetUTF8: [UInt8] = [0x08, 0x00, 0x05, 0x00, 0x43, 0x53, 0x0A, 0x00] + Array("ISO_IR 192".utf8)
+
+    @Test("items of a sequence that sorts before (0008,0005) use the data set's character set")
+    func sequenceItemsBeforeCharacterSetInheritIt() throws {
+        // A DICOMDIR's Directory Record Sequence (0004,1220) is such a sequence (PS3.5 §6.1.2.3).
+        let dataSet = try DataSetReader(source: MemoryByteSource(Self.sequenceBeforeCharacterSet + Self.characterSetUTF8))
+            .read(encoding: .explicitLittle)
+        let item = try #require(dataSet[Tag(0x0004, 0x1220)]?.items?.first)
+        #expect(item.dataSet.characterSet == SpecificCharacterSet(definedTermsBytes: Array("ISO_IR 192".utf8)))
+        #expect(item.dataSet.characterSet == dataSet.characterSet)
+    }
+
+    @Test("a character set read after a sequence that sorts before it gives the same items written back in order (FuzzPart10Reader)")
+    func characterSetBeforeSequenceOutOfOrder() throws {
+        // The fuzzer's input had (0008,0005) first and a (0000,2112) SQ later in the stream.
+        let dataSet = try DataSetReader(source: MemoryByteSource(Self.characterSetUTF8 + Self.sequenceBeforeCharacterSet))
+            .read(encoding: .explicitLittle)
+        #expect(dataSet[Tag(0x0004, 0x1220)]?.items?.first?.dataSet.characterSet == dataSet.characterSet)
+        #expect(try rewritten(dataSet, .explicitLittle) == dataSet)
+    }
+
     @Test("a raw data set whose first tag in order is in group 0001 is not DICOM, whatever its byte order looked like (FuzzPart10Reader)")
     func rawDataSetWithOddFirstGroupIsRejected() {
         // The fuzzer's input as found: (0400,0000) first, so big endian by the guess, then (0001,0000).
