@@ -102,8 +102,10 @@ public struct DataSetReader {
         var encoding = encoding
         var first = true
         var outOfOrder = false
+        // A meta group with any explicit VR element is written back in Explicit VR: it keeps every VR.
+        var explicitMeta = false
         defer {
-            if outOfOrder && !encoding.explicitVR { DataSetReader.resolvingImplicitVRsAgain(&ds) }
+            if outOfOrder && !encoding.explicitVR && !explicitMeta { DataSetReader.resolvingImplicitVRsAgain(&ds) }
             DataSetReader.inheritingCharacterSetAgain(&ds, outOfOrder: outOfOrder)
         }
         while true {
@@ -136,6 +138,7 @@ public struct DataSetReader {
                 // writers get the meta group or the declared syntax wrong).
                 if let explicit = looksExplicit(bigEndian: encoding.bigEndian) { encoding.explicitVR = explicit }
                 first = false
+                if onlyGroup2 && encoding.explicitVR { explicitMeta = true }
             }
             let group = try cursor.readUInt16(bigEndian: encoding.bigEndian)
             let elementNumber = try cursor.readUInt16(bigEndian: encoding.bigEndian)
@@ -157,7 +160,7 @@ public struct DataSetReader {
                 throw error.with(tag: tag)
             }
         }
-        return encoding
+        return explicitMeta ? .explicitLittle : encoding
     }
 
     /// Reads the VR, length and value of the element whose tag was just read.
