@@ -105,6 +105,23 @@ struct FuzzRegressionTests {
         #expect(try rewritten(dataSet, .explicitLittle) == dataSet)
     }
 
+    @Test("a File Meta group mixing Explicit and Implicit VR elements keeps every VR when written back (FuzzPart10Reader)")
+    func mixedVRMetaGroupKeepsItsVRs() throws {
+        let bytes = Self.prefix + [
+            0x02, 0x00, 0x10, 0x00, 0x55, 0x49, 0x14, 0x00,                          // (0002,0010) UI, explicit
+        ] + Array("1.2.840.10008.1.2.1\0".utf8) + [
+            0x02, 0x00, 0x13, 0x20, 0x53, 0x48, 0x00, 0x00,                          // (0002,2013) SH, explicit (not in PS3.6)
+            0x02, 0x00, 0x16, 0x00, 0x04, 0x00, 0x00, 0x00, 0x41, 0x45, 0x20, 0x20,  // (0002,0016) "AE  ", implicit
+            0x08, 0x00, 0x16, 0x00, 0x55, 0x49, 0x04, 0x00, 0x31, 0x2E, 0x32, 0x00,  // (0008,0016) UI "1.2"
+        ]
+        let file = try DicomFile.read(bytes: bytes)
+        #expect(file.fileMetaInformation[Tag(0x0002, 0x2013)]?.vr == .SH)
+        #expect(file.fileMetaInformation[.sourceApplicationEntityTitle]?.bytes == Array("AE  ".utf8))
+        let again = try DicomFile.read(bytes: try file.encoded())
+        #expect(again.fileMetaInformation == file.fileMetaInformation)
+        #expect(again.dataSet == file.dataSet)
+    }
+
     @Test("a raw data set whose first tag in order is in group 0001 is not DICOM, whatever its byte order looked like (FuzzPart10Reader)")
     func rawDataSetWithOddFirstGroupIsRejected() {
         // The fuzzer's input as found: (0400,0000) first, so big endian by the guess, then (0001,0000).
