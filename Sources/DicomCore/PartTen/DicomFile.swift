@@ -127,8 +127,7 @@ public struct DicomFile: Sendable, Equatable {
         let big = UInt16(h[0]) << 8 | UInt16(h[1])
         let explicit = VR(byte0: h[4], byte1: h[5]) != nil
         // Explicit VR: the byte order in which the first value length fits the source, when only
-        // one does (a group such as 0000, 5300 or 6000 misleads the comparison below). Else the
-        // smaller group wins, except that a group reading the same both ways means little endian.
+        // one does (a group such as 0000, 5300 or 6000 misleads the comparison below).
         let bigFirst: Bool
         var fits: (big: Bool, little: Bool) = (false, false)
         if let vr = VR(byte0: h[4], byte1: h[5]) {
@@ -143,7 +142,8 @@ public struct DicomFile: Sendable, Equatable {
         if fits.big != fits.little {
             bigFirst = fits.big
         } else {
-            bigFirst = big < little
+            // The smaller tag wins; whole tags, so that a group of 0000 is decided by the element.
+            bigFirst = UInt32(big) << 16 | UInt32(h[2]) << 8 | UInt32(h[3]) < UInt32(little) << 16 | UInt32(h[3]) << 8 | UInt32(h[2])
         }
         if bigFirst {
             return explicit ? .explicitVRBigEndian : .implicitVRLittleEndian
