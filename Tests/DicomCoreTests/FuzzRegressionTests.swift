@@ -61,6 +61,18 @@ struct FuzzRegressionTests {
         #expect(try DicomFile.read(bytes: try file.encoded()).dataSet == file.dataSet)
     }
 
+    @Test("a big endian raw data set whose first element is (0000,0833) of length 0 is read as big endian (FuzzPart10Reader)")
+    func bigEndianDataSetStartingWithEmptyGroupZeroElement() throws {
+        // Both lengths fit (0) and the group reads 0000 both ways: the element number decides.
+        let bytes: [UInt8] = [
+            0x00, 0x00, 0x08, 0x33, 0x54, 0x4D, 0x00, 0x00,                          // (0000,0833) TM, empty
+            0x00, 0x08, 0x00, 0x16, 0x55, 0x49, 0x00, 0x04, 0x31, 0x2E, 0x32, 0x00,  // (0008,0016) UI "1.2"
+        ]
+        let file = try DicomFile.read(bytes: bytes)
+        #expect(file.transferSyntax == .explicitVRBigEndian)
+        #expect(file.dataSet[.sopClassUID]?.bytes == Array("1.2\0".utf8))
+    }
+
     @Test("a little endian raw data set whose first group is 5300 is read as little endian (FuzzPart10Reader)")
     func littleEndianDataSetStartingWithGroup5300() throws {
         // The fuzzer's input as found: (5353,1311) SS and (5300,1311) SS, Explicit VR LE. Written in
