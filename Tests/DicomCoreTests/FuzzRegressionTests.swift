@@ -271,4 +271,19 @@ struct FuzzRegressionTests {
             #expect(again.dataSet == file.dataSet)
         }
     }
+
+    @Test("a raw data set whose first element reads as plausibly in both byte orders keeps its syntax written back (open finding)")
+    func openFindingAmbiguousByteOrder() throws {
+        // FuzzPart10Reader's input as found: (00AA,1600) UV, length 0 either way (docs/fuzzing.md).
+        let bytes: [UInt8] = [
+            0xAA, 0x00, 0x00, 0x16, 0x55, 0x56, 0x50, 0x12, 0x00, 0x00, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x16, 0x55, 0x56, 0x50, 0x12, 0x00, 0x00, 0x00, 0x00,
+        ]
+        let file = try DicomFile.read(bytes: bytes)
+        let bytesBack = try file.encoded()
+        withKnownIssue("the byte order guess of a raw data set can differ once it is written in tag order") {
+            let again = try DicomFile.read(bytes: bytesBack)
+            #expect(again.transferSyntax == file.transferSyntax)
+        }
+    }
 }
