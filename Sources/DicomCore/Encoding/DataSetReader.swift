@@ -101,6 +101,13 @@ public struct DataSetReader {
                       depth: Int, topLevel: Bool, onlyGroup2: Bool) throws(DicomReadError) -> DataSetEncoding {
         var encoding = encoding
         var first = true
+        var outOfOrder = false
+        // A meta group with any explicit VR element is written back in Explicit VR: it keeps every VR.
+        var explicitMeta = false
+        defer {
+            if outOfOrder && !encoding.explicitVR && !explicitMeta { DataSetReader.resolvingImplicitVRsAgain(&ds) }
+            DataSetReader.inheritingCharacterSetAgain(&ds, outOfOrder: outOfOrder)
+        }
         while true {
             if let end {
                 if cursor.position >= end { break }
@@ -129,6 +136,7 @@ public struct DataSetReader {
                 // writers get the meta group or the declared syntax wrong).
                 if let explicit = looksExplicit(bigEndian: encoding.bigEndian) { encoding.explicitVR = explicit }
                 first = false
+                if onlyGroup2 && encoding.explicitVR { explicitMeta = true }
             }
             let group = try cursor.readUInt16(bigEndian: encoding.bigEndian)
             let elementNumber = try cursor.readUInt16(bigEndian: encoding.bigEndian)
@@ -142,12 +150,15 @@ public struct DataSetReader {
 
             do {
                 let element = try readElement(tag: tag, in: ds, encoding: encoding, depth: depth, end: end)
-                if let element { ds.append(element) }
+                if let element {
+                    if let last = ds.elements.last, !(last.tag < element.tag) { outOfOrder = true }
+                    ds.append(element)
+                }
             } catch {
                 throw error.with(tag: tag)
             }
         }
-        return encoding
+        return explicitMeta ? .explicitLittle : encoding
     }
 
     /// Reads the VR, length and value of the element whose tag was just read.

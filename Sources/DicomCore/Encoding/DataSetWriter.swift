@@ -121,7 +121,8 @@ public struct DataSetWriter: Sendable {
             if element.undefinedLength {
                 try writeHeader(tag: tag, vr: element.vr, length: 0xFFFF_FFFF, into: &out, encoding: encoding)
                 for item in items { try writeItem(item, into: &out, encoding: itemEncoding) }
-                put16(0xFFFE, &out, encoding.bigEndian); put16(0xE0DD, &out, encoding.bigEndian); put32(0, &out, encoding.bigEndian)
+                // The delimiter is part of the value: little endian too for UN (as the reader reads it).
+                put16(0xFFFE, &out, itemEncoding.bigEndian); put16(0xE0DD, &out, itemEncoding.bigEndian); put32(0, &out, itemEncoding.bigEndian)
             } else {
                 var body: [UInt8] = []
                 for item in items { try writeItem(item, into: &body, encoding: itemEncoding) }

@@ -109,6 +109,11 @@ public struct DicomFile: Sendable, Equatable {
             (file.dataSet, file.dataSetEncoding) = try reader.readDetectingEncoding(DataSetEncoding(transferSyntax))
             file.dataSetOffset = offset
         }
+        // The test guessTransferSyntax makes of the first tag read, made of the first tag in order
+        // too: the data set written back starts with that one.
+        if meta.isEmpty && !hasPrefix, let group = file.dataSet.elements.first?.tag.group, group % 2 == 1, group <= 0x0007 {
+            throw DicomReadError(.notDICOM("first tag (\(hex4(group)),…) is not a data set's"), offset: offset)
+        }
         return file
     }
 
@@ -121,7 +126,26 @@ public struct DicomFile: Sendable, Equatable {
         let little = UInt16(h[1]) << 8 | UInt16(h[0])
         let big = UInt16(h[0]) << 8 | UInt16(h[1])
         let explicit = VR(byte0: h[4], byte1: h[5]) != nil
-        if big < little && big != 0 {
+        // Explicit VR: the byte order in which the first value length fits the source, when only
+        // one does (a group such as 0000, 5300 or 6000 misleads the comparison below).
+        let bigFirst: Bool
+        var fits: (big: Bool, little: Bool) = (false, false)
+        if let vr = VR(byte0: h[4], byte1: h[5]) {
+            let long = vr.hasLongExplicitLength
+            let header: UInt64 = long ? 12 : 8
+            let l = long && source.length - offset >= 12 ? try source.bytes(at: offset + 8, count: 4) : Array(h[6..<8])
+            let lengthBig = l.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            let lengthLittle = l.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            let rest = source.length - offset >= header ? source.length - offset - header : 0
+            fits = (lengthBig <= rest, lengthLittle <= rest)
+        }
+        if fits.big != fits.little {
+            bigFirst = fits.big
+        } else {
+            // The smaller tag wins; whole tags, so that a group of 0000 is decided by the element.
+            bigFirst = UInt32(big) << 16 | UInt32(h[2]) << 8 | UInt32(h[3]) < UInt32(little) << 16 | UInt32(h[3]) << 8 | UInt32(h[2])
+        }
+        if bigFirst {
             return explicit ? .explicitVRBigEndian : .implicitVRLittleEndian
         }
         // A plausible first group: even and not absurd for a data set's start.
@@ -176,7 +200,9 @@ public struct DicomFile: Sendable, Equatable {
             throw .needsCodec(from: transferSyntax.uid, to: syntax.uid)
         }
         var ds = dataSet
-        ds.removeAll { $0.tag.isGroupLength }
+        // File Meta elements belong in the rebuilt meta group only (PS3.10 §7.1); a broken meta
+        // group can leave some in the data set, where they would be read back as meta.
+        ds.removeAll { $0.tag.isGroupLength || $0.tag.group == 0x0002 }
         ds = DicomFile.normalizingForExplicitVR(ds, explicit: syntax.isExplicitVR)
         let source = fileMetaInformation[.sourceApplicationEntityTitle].map { String(decoding: $0.bytes, as: UTF8.self) }
         var file = DicomFile(dataSet: ds, transferSyntax: syntax,
