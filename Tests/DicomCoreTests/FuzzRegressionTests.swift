@@ -139,8 +139,10 @@ struct FuzzRegressionTests {
         // The fuzzer's input as found: (0400,0000) first, so big endian by the guess, then (0001,0000).
         let bytes: [UInt8] = [
             0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-            0x00, 0xD2, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08,
+            0x00, 0xD2, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
         ]
+        // (The fuzzer's input had 3 more stray bytes; the reader now refuses those as truncated
+        // before this check is reached, so they are cut here to keep testing the group rule.)
         #expect {
             _ = try DicomFile.read(bytes: bytes)
         } throws: { error in
