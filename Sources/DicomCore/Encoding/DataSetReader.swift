@@ -257,11 +257,7 @@ public struct DataSetReader {
         var items: [SequenceItem] = []
         while true {
             if let end, cursor.position >= end { break }
-            let itemOffset = cursor.position
-            let group = try cursor.readUInt16(bigEndian: encoding.bigEndian)
-            let element = try cursor.readUInt16(bigEndian: encoding.bigEndian)
-            let tag = Tag(group, element)
-            let length = try cursor.readUInt32(bigEndian: encoding.bigEndian)
+            let (itemOffset, tag, length) = try readItemHeader(encoding)
             if tag == .sequenceDelimitationItem { break }
             guard tag == .item else {
                 throw DicomReadError(.unexpectedTag(tag), offset: itemOffset)
@@ -286,16 +282,21 @@ public struct DataSetReader {
         return items
     }
 
+    /// An item or delimiter header: tag (FFFE,xxxx) and 32-bit length in any encoding (PS3.5 §7.5).
+    func readItemHeader(_ encoding: DataSetEncoding) throws(DicomReadError) -> (offset: UInt64, tag: Tag, length: UInt32) {
+        let offset = cursor.position
+        let group = try cursor.readUInt16(bigEndian: encoding.bigEndian)
+        let element = try cursor.readUInt16(bigEndian: encoding.bigEndian)
+        let length = try cursor.readUInt32(bigEndian: encoding.bigEndian)
+        return (offset, Tag(group, element), length)
+    }
+
     /// Encapsulated Pixel Data: Basic Offset Table item, fragment items, Sequence Delimitation Item (PS3.5 §A.4).
     func readEncapsulated(lazy: Bool, encoding: DataSetEncoding) throws(DicomReadError) -> EncapsulatedPixelData {
         var table: [UInt8]? = nil
         var fragments: [EncapsulatedPixelData.Fragment] = []
         while true {
-            let itemOffset = cursor.position
-            let group = try cursor.readUInt16(bigEndian: encoding.bigEndian)
-            let element = try cursor.readUInt16(bigEndian: encoding.bigEndian)
-            let tag = Tag(group, element)
-            let length = try cursor.readUInt32(bigEndian: encoding.bigEndian)
+            let (itemOffset, tag, length) = try readItemHeader(encoding)
             if tag == .sequenceDelimitationItem { break }
             guard tag == .item, length != DataSetReader.undefinedLength else {
                 throw DicomReadError(.unexpectedTag(tag), offset: itemOffset)
