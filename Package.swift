@@ -10,7 +10,14 @@ var targets: [Target] = [
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
     .target(name: "DicomCore", dependencies: ["CZlib"]),
     .target(name: "DicomArchive", dependencies: ["DicomCore"]),
-    .target(name: "DimseServer", dependencies: ["DicomCore", "DicomArchive"]),
+    .target(
+        name: "DimseServer",
+        dependencies: [
+            "DicomCore", "DicomArchive",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]
+    ),
     .target(name: "WadoGateway", dependencies: ["DicomCore", "DicomArchive"]),
     .executableTarget(
         name: "dicomnode",
@@ -21,6 +28,15 @@ var targets: [Target] = [
     ),
     .target(name: "DicomTestSupport", dependencies: ["DicomCore"], path: "Tests/DicomTestSupport"),
     .testTarget(name: "DicomCoreTests", dependencies: ["DicomCore", "DicomTestSupport"]),
+    .testTarget(
+        name: "DimseServerTests",
+        dependencies: [
+            "DimseServer", "DicomTestSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOTestUtils", package: "swift-nio"),
+        ]
+    ),
 ]
 
 if fuzzing {
@@ -38,6 +54,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
     ],
     targets: targets,
     swiftLanguageModes: [.v6]
