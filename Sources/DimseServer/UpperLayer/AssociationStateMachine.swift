@@ -49,6 +49,11 @@ public struct AssociationStateMachine: Sendable, Hashable {
             return [.ignored(event.number, in: state)]
         }
         let (effects, next) = perform(action, for: event)
+        switch action {
+        case .ae1: role = .requestor  // we open the connection and send the A-ASSOCIATE-RQ
+        case .ae5: role = .acceptor   // the peer opened the connection
+        default: break
+        }
         state = next
         return effects
     }
