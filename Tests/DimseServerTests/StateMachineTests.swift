@@ -318,10 +318,23 @@ struct StateMachineTests {
     @Test("a local primitive whose cell is empty is ignored and leaves the state alone")
     func emptyCellIgnored() {
         var machine = AssociationStateMachine()
-        machine.handle(.evt5)
-        let effects = machine.handle(.evt9)                                          // P-DATA request in Sta2
-        #expect(effects == [.ignored(.evt9, in: .sta2)])
+        _ = machine.handle(.evt5)
+        let transition = machine.step(.evt9)                                         // P-DATA request in Sta2
+        #expect(transition.effects == [.ignored(.evt9, in: .sta2)])
+        #expect(transition.action == nil)
         #expect(machine.state == .sta2)
+        #expect(transition.description == "Sta2 + Evt9 → (no action)")
+    }
+
+    @Test("a step names its cell the way Table 9-10 does: Sta2 + Evt6 → AE-6 → Sta3")
+    func transitionDescription() {
+        var machine = AssociationStateMachine()
+        _ = machine.handle(.evt5)
+        let transition = machine.step(.evt6(acceptable: true))
+        #expect(transition.description == "Sta2 + Evt6 → AE-6 → Sta3")
+        #expect(transition.from == .sta2)
+        #expect(transition.to == .sta3)
+        #expect(transition.action == .ae6)
     }
 
     @Test("A-ABORT source and reason bytes follow PS3.8 Table 9-26 and keep unknown values")

@@ -13,8 +13,8 @@ public enum ULRole: Sendable, Hashable {
 ///
 /// ```swift
 /// var machine = AssociationStateMachine()
-/// machine.handle(.evt5)                    // [.acceptTransport, .startARTIM], now Sta2
-/// machine.handle(.evt6(acceptable: true))  // [.stopARTIM, .indicate(.associate)], now Sta3
+/// _ = machine.handle(.evt5)                    // [.acceptTransport, .startARTIM], now Sta2
+/// let effects = machine.handle(.evt6(acceptable: true))  // [.stopARTIM, .indicate(.associate)], now Sta3
 /// ```
 public struct AssociationStateMachine: Sendable, Hashable {
     /// The current state (PS3.8 §9.2.1).
@@ -43,10 +43,19 @@ public struct AssociationStateMachine: Sendable, Hashable {
     /// An event whose cell Table 9-10 leaves empty changes nothing and returns `[.ignored]`.
     /// - Parameter event: what happened (PS3.8 Table 9-10 rows).
     /// - Returns: the effects of the action, in the order the standard lists them.
-    @discardableResult
     public mutating func handle(_ event: ULEvent) -> [ULEffect] {
+        step(event).effects
+    }
+
+    /// Like ``handle(_:)``, but also says which cell fired, for the handler's trace log and
+    /// per-transition counters ("Sta2 + Evt6 → AE-6 → Sta3").
+    /// - Parameter event: what happened (PS3.8 Table 9-10 rows).
+    /// - Returns: the transition taken; `action` is nil when the cell is empty.
+    public mutating func step(_ event: ULEvent) -> Transition {
+        let from = state
         guard let action = StateTable.action(in: state, on: event.number) else {
-            return [.ignored(event.number, in: state)]
+            return Transition(from: from, event: event, action: nil, to: from,
+                              effects: [.ignored(event.number, in: from)])
         }
         let (effects, next) = perform(action, for: event)
         switch action {
@@ -55,7 +64,27 @@ public struct AssociationStateMachine: Sendable, Hashable {
         default: break
         }
         state = next
-        return effects
+        return Transition(from: from, event: event, action: action, to: next, effects: effects)
+    }
+
+    /// One step of the machine: a cell of PS3.8 Table 9-10 and what its action did.
+    public struct Transition: Sendable, Hashable, CustomStringConvertible {
+        /// The state the event arrived in.
+        public var from: ULState
+        /// The event.
+        public var event: ULEvent
+        /// The action of the cell, or nil when Table 9-10 leaves the cell empty.
+        public var action: ULAction?
+        /// The state after the action.
+        public var to: ULState
+        /// What the handler must do, in order.
+        public var effects: [ULEffect]
+
+        /// "Sta2 + Evt6 → AE-6 → Sta3", or "Sta2 + Evt9 → (no action)".
+        public var description: String {
+            guard let action else { return "\(from) + \(event) → (no action)" }
+            return "\(from) + \(event) → \(action) → \(to)"
+        }
     }
 
     /// The effects and next state of `action` (PS3.8 §9.2.2 Tables 9-6 to 9-9), given the event
