@@ -76,6 +76,30 @@ enum ExpectedPDUs {
         ])
     )
 
+    static let jwt = Array("eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbGljZSJ9.".utf8)
+
+    static let pynetdicomJWTRQ = AssociateRQ(
+        calledAETitle: "PYNSCP", callingAETitle: "PYNSCU",
+        presentationContexts: pynetdicomRQ.presentationContexts,
+        userInformation: UserInformation(items: [
+            .maximumLength(16382),
+            .implementationClassUID("1.2.826.0.1.3680043.9.3811.3.0.4"),
+            .implementationVersionName("PYNETDICOM_304"),
+            .userIdentityRQ(UserIdentityRQ(type: .jwt, positiveResponseRequested: true, primaryField: jwt)),
+        ])
+    )
+
+    static let pynetdicomJWTAC = AssociateAC(
+        calledAETitle: "PYNSCP", callingAETitle: "PYNSCU",
+        presentationContexts: pynetdicomAC.presentationContexts,
+        userInformation: UserInformation(items: [
+            .maximumLength(16382),
+            .implementationClassUID("1.2.826.0.1.3680043.9.3811.3.0.4"),
+            .implementationVersionName("PYNETDICOM_304"),
+            .userIdentityAC(serverResponse: Array("OK-TOKEN".utf8)),
+        ])
+    )
+
     /// A command set in implicit VR little endian (PS3.7 §6.3.1, §9.3): group length first.
     static func command(_ elements: [(element: UInt16, value: [UInt8])]) -> ByteBuffer {
         var body = ByteBuffer()
@@ -128,6 +152,12 @@ enum ExpectedPDUs {
         ("pynetdicomAssociateRJ", GoldenPDUs.pynetdicomAssociateRJ, .associateRJ(AssociateRJ(
             result: .rejectedPermanent, source: .serviceUser, reason: .calledAETitleNotRecognized
         ))),
+        ("dcmtkAssociateRJ", GoldenPDUs.dcmtkAssociateRJ, .associateRJ(AssociateRJ(
+            result: .rejectedPermanent, source: .serviceUser, reason: .noReasonGiven
+        ))),
+        ("dcmtkAbort", GoldenPDUs.dcmtkAbort, .abort(Abort(source: .serviceUser, reason: .reasonNotSpecified))),
+        ("pynetdicomJWTAssociateRQ", GoldenPDUs.pynetdicomJWTAssociateRQ, .associateRQ(pynetdicomJWTRQ)),
+        ("pynetdicomJWTAssociateAC", GoldenPDUs.pynetdicomJWTAssociateAC, .associateAC(pynetdicomJWTAC)),
         ("pynetdicomAbort", GoldenPDUs.pynetdicomAbort, .abort(Abort(source: .serviceUser, reason: .reasonNotSpecified))),
     ]
 }
