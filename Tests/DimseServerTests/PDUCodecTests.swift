@@ -450,3 +450,39 @@ struct PDUCodecItemTests {
         #expect(try Self.roundTrip(.pDataTF(PDataTF(pdvs: pdvs))) == .pDataTF(PDataTF(pdvs: pdvs)))
     }
 }
+
+@Suite("PS3.8 PDU codec: mutated golden PDUs")
+struct PDUCodecMutationTests {
+    @Test("every one-byte change of a golden PDU throws, waits, or decodes to a value that re-encodes to itself",
+          arguments: GoldenPDUs.all.map(\.name))
+    func mutations(name: String) throws {
+        let original = try #require(GoldenPDUs.all.first { $0.name == name }?.bytes)
+        var decodedCount = 0
+        for index in original.indices {
+            for value: UInt8 in [0x00, 0x01, 0x7F, 0xFF, original[index] ^ 0x20] {
+                var bytes = original
+                bytes[index] = value
+                var buffer = ByteBuffer(bytes: bytes)
+                guard let pdu = try? buffer.readPDU(maxLength: 1 << 20) else { continue }
+                decodedCount += 1
+                var again = ByteBuffer()
+                again.writePDU(pdu)
+                let reread = try again.readPDU(maxLength: .max)
+                #expect(reread == pdu, "byte \(index) = \(value)")
+                #expect(again.readableBytes == 0)
+            }
+        }
+        #expect(decodedCount > 0)
+    }
+
+    @Test("AE titles keep any 16 bytes: decode, encode and decode again give the same title")
+    func aeTitleBytes() throws {
+        var bytes = GoldenPDUs.dcmtkEchoAssociateRQ
+        for offset in 10..<26 { bytes[offset] = UInt8(0xE0 + offset) }
+        var buffer = ByteBuffer(bytes: bytes)
+        let pdu = try #require(try buffer.readPDU(maxLength: 16384))
+        var again = ByteBuffer()
+        again.writePDU(pdu)
+        #expect(Array(again.readableBytesView)[10..<26] == bytes[10..<26])
+    }
+}
