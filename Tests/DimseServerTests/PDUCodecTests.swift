@@ -486,3 +486,27 @@ struct PDUCodecMutationTests {
         #expect(Array(again.readableBytesView)[10..<26] == bytes[10..<26])
     }
 }
+
+@Suite("PDUError → A-ABORT reason")
+struct PDUErrorAbortReasonTests {
+    @Test("each decoding error maps to the A-ABORT reason byte of PS3.8 Table 9-26", arguments: [
+        (PDUError.unrecognizedPDUType(0x08), UInt8(1)),
+        (.unexpectedItem(itemType: 0x21, offset: 99), 5),
+        (.pduTooLong(length: 0xFFFF_FFF0, maxLength: 16384), 6),
+        (.invalidPDULength(type: .releaseRQ, length: 2), 6),
+        (.itemOverrun(itemType: 0x10, offset: 74), 6),
+        (.missingItem(itemType: 0x10), 6),
+        (.invalidParameterValue(itemType: 0x54, offset: 200), 6),
+        (.invalidPDVLength(length: 0, offset: 6), 6),
+    ])
+    func reason(error: PDUError, raw: UInt8) {
+        #expect(error.abortReason.rawValue == raw)
+    }
+
+    @Test("an A-ABORT built from a decoding error encodes as PS3.8 Table 9-26 lays it out")
+    func abortBytes() {
+        var buffer = ByteBuffer()
+        buffer.writePDU(.abort(Abort(source: .serviceProvider, reason: PDUError.unrecognizedPDUType(8).abortReason)))
+        #expect(Array(buffer.readableBytesView) == [0x07, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x02, 0x01])
+    }
+}

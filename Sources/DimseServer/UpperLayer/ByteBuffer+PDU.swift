@@ -37,29 +37,29 @@ extension ByteBuffer {
         switch pdu {
         case .associateRQ(let rq):
             writeAssociateFixedFields(rq.protocolVersion, rq.calledAETitle, rq.callingAETitle)
-            writeItem(ItemType.applicationContext) { $0.writeString(rq.applicationContextName) }
+            writeItem(PDUItemType.applicationContext) { $0.writeString(rq.applicationContextName) }
             for context in rq.presentationContexts {
-                writeItem(ItemType.presentationContextRQ) { buffer in
+                writeItem(PDUItemType.presentationContextRQ) { buffer in
                     buffer.writeInteger(context.id)
                     buffer.writeRepeatingByte(0, count: 3)      // PS3.8 Table 9-13, bytes 6–8 reserved
-                    buffer.writeItem(ItemType.abstractSyntax) { $0.writeString(context.abstractSyntax) }
+                    buffer.writeItem(PDUItemType.abstractSyntax) { $0.writeString(context.abstractSyntax) }
                     for syntax in context.transferSyntaxes {
-                        buffer.writeItem(ItemType.transferSyntax) { $0.writeString(syntax) }
+                        buffer.writeItem(PDUItemType.transferSyntax) { $0.writeString(syntax) }
                     }
                 }
             }
             writeUserInformation(rq.userInformation)
         case .associateAC(let ac):
             writeAssociateFixedFields(ac.protocolVersion, ac.calledAETitle, ac.callingAETitle)
-            writeItem(ItemType.applicationContext) { $0.writeString(ac.applicationContextName) }
+            writeItem(PDUItemType.applicationContext) { $0.writeString(ac.applicationContextName) }
             for context in ac.presentationContexts {
-                writeItem(ItemType.presentationContextAC) { buffer in
+                writeItem(PDUItemType.presentationContextAC) { buffer in
                     buffer.writeInteger(context.id)
                     buffer.writeInteger(UInt8(0))
                     buffer.writeInteger(context.result.rawValue)
                     buffer.writeInteger(UInt8(0))
                     if let syntax = context.transferSyntax {
-                        buffer.writeItem(ItemType.transferSyntax) { $0.writeString(syntax) }
+                        buffer.writeItem(PDUItemType.transferSyntax) { $0.writeString(syntax) }
                     }
                 }
             }
@@ -129,7 +129,7 @@ extension ByteBuffer {
 
     // PS3.8 §9.3.2.3, PS3.7 Annex D.3.3.
     private mutating func writeUserInformation(_ information: UserInformation) {
-        writeItem(ItemType.userInformation) { buffer in
+        writeItem(PDUItemType.userInformation) { buffer in
             for item in information.items {
                 buffer.writeUserInformationItem(item)
             }
@@ -139,29 +139,29 @@ extension ByteBuffer {
     private mutating func writeUserInformationItem(_ item: UserInformation.Item) {
         switch item {
         case .maximumLength(let length):
-            writeItem(ItemType.maximumLength) { $0.writeInteger(length) }
+            writeItem(PDUItemType.maximumLength) { $0.writeInteger(length) }
         case .implementationClassUID(let uid):
-            writeItem(ItemType.implementationClassUID) { $0.writeString(uid) }
+            writeItem(PDUItemType.implementationClassUID) { $0.writeString(uid) }
         case .asynchronousOperationsWindow(let invoked, let performed):
-            writeItem(ItemType.asynchronousOperationsWindow) {
+            writeItem(PDUItemType.asynchronousOperationsWindow) {
                 $0.writeInteger(invoked)
                 $0.writeInteger(performed)
             }
         case .roleSelection(let role):
-            writeItem(ItemType.roleSelection) {
+            writeItem(PDUItemType.roleSelection) {
                 $0.writeLengthPrefixed(role.sopClassUID.utf8)
                 $0.writeInteger(UInt8(role.scuRole ? 1 : 0))
                 $0.writeInteger(UInt8(role.scpRole ? 1 : 0))
             }
         case .implementationVersionName(let name):
-            writeItem(ItemType.implementationVersionName) { $0.writeString(name) }
+            writeItem(PDUItemType.implementationVersionName) { $0.writeString(name) }
         case .sopClassExtendedNegotiation(let negotiation):
-            writeItem(ItemType.sopClassExtendedNegotiation) {
+            writeItem(PDUItemType.sopClassExtendedNegotiation) {
                 $0.writeLengthPrefixed(negotiation.sopClassUID.utf8)
                 $0.writeBytes(negotiation.serviceClassApplicationInformation)
             }
         case .sopClassCommonExtendedNegotiation(let negotiation):
-            writeItem(ItemType.sopClassCommonExtendedNegotiation) { buffer in
+            writeItem(PDUItemType.sopClassCommonExtendedNegotiation) { buffer in
                 buffer.writeLengthPrefixed(negotiation.sopClassUID.utf8)
                 buffer.writeLengthPrefixed(negotiation.serviceClassUID.utf8)
                 var related = ByteBuffer()
@@ -171,14 +171,14 @@ extension ByteBuffer {
                 buffer.writeLengthPrefixed(related.readableBytesView)
             }
         case .userIdentityRQ(let identity):
-            writeItem(ItemType.userIdentityRQ) {
+            writeItem(PDUItemType.userIdentityRQ) {
                 $0.writeInteger(identity.type.rawValue)
                 $0.writeInteger(UInt8(identity.positiveResponseRequested ? 1 : 0))
                 $0.writeLengthPrefixed(identity.primaryField)
                 $0.writeLengthPrefixed(identity.secondaryField)
             }
         case .userIdentityAC(let response):
-            writeItem(ItemType.userIdentityAC) { $0.writeLengthPrefixed(response) }
+            writeItem(PDUItemType.userIdentityAC) { $0.writeLengthPrefixed(response) }
         case .unknown(let type, let value):
             writeItem(type) { $0.writeBytes(value) }
         }

@@ -37,7 +37,7 @@ public enum PDUType: UInt8, Sendable, CaseIterable {
 }
 
 /// Item and sub-item types of the variable fields (PS3.8 §9.3.2–9.3.3, PS3.7 Annex D.3.3).
-public enum ItemType {
+public enum PDUItemType {
     public static let applicationContext: UInt8 = 0x10
     public static let presentationContextRQ: UInt8 = 0x20
     public static let presentationContextAC: UInt8 = 0x21

@@ -73,11 +73,11 @@ struct PDUBodyReader {
             let start = offset
             var (type, item) = try readItem()
             switch type {
-            case ItemType.applicationContext where applicationContext == nil:
+            case PDUItemType.applicationContext where applicationContext == nil:
                 applicationContext = item.readRestUID()
-            case ItemType.presentationContextRQ:
+            case PDUItemType.presentationContextRQ:
                 contexts.append(try item.readPresentationContextRQ())
-            case ItemType.userInformation where userInformation == nil:
+            case PDUItemType.userInformation where userInformation == nil:
                 userInformation = try item.readUserInformation()
             case let other where Self.knownItemTypes.contains(other):
                 throw .unexpectedItem(itemType: other, offset: start)
@@ -85,8 +85,8 @@ struct PDUBodyReader {
                 break   // PS3.8 §9.3.1: items of unrecognized types shall be ignored and skipped.
             }
         }
-        guard let applicationContext else { throw .missingItem(itemType: ItemType.applicationContext) }
-        guard let userInformation else { throw .missingItem(itemType: ItemType.userInformation) }
+        guard let applicationContext else { throw .missingItem(itemType: PDUItemType.applicationContext) }
+        guard let userInformation else { throw .missingItem(itemType: PDUItemType.userInformation) }
         return AssociateRQ(
             protocolVersion: fixed.version, calledAETitle: fixed.called, callingAETitle: fixed.calling,
             applicationContextName: applicationContext, presentationContexts: contexts,
@@ -103,11 +103,11 @@ struct PDUBodyReader {
             let start = offset
             var (type, item) = try readItem()
             switch type {
-            case ItemType.applicationContext where applicationContext == nil:
+            case PDUItemType.applicationContext where applicationContext == nil:
                 applicationContext = item.readRestUID()
-            case ItemType.presentationContextAC:
+            case PDUItemType.presentationContextAC:
                 contexts.append(try item.readPresentationContextAC())
-            case ItemType.userInformation where userInformation == nil:
+            case PDUItemType.userInformation where userInformation == nil:
                 userInformation = try item.readUserInformation()
             case let other where Self.knownItemTypes.contains(other):
                 throw .unexpectedItem(itemType: other, offset: start)
@@ -115,8 +115,8 @@ struct PDUBodyReader {
                 break   // PS3.8 §9.3.1: items of unrecognized types shall be ignored and skipped.
             }
         }
-        guard let applicationContext else { throw .missingItem(itemType: ItemType.applicationContext) }
-        guard let userInformation else { throw .missingItem(itemType: ItemType.userInformation) }
+        guard let applicationContext else { throw .missingItem(itemType: PDUItemType.applicationContext) }
+        guard let userInformation else { throw .missingItem(itemType: PDUItemType.userInformation) }
         return AssociateAC(
             protocolVersion: fixed.version, calledAETitle: fixed.called, callingAETitle: fixed.calling,
             applicationContextName: applicationContext, presentationContexts: contexts,
@@ -126,17 +126,17 @@ struct PDUBodyReader {
 
     // PS3.8 §9.3.2.2, Table 9-13.
     private mutating func readPresentationContextRQ() throws(PDUError) -> AssociateRQ.PresentationContext {
-        let id = try readUInt8(itemType: ItemType.presentationContextRQ)
-        _ = try readBytes(3, itemType: ItemType.presentationContextRQ)
+        let id = try readUInt8(itemType: PDUItemType.presentationContextRQ)
+        _ = try readBytes(3, itemType: PDUItemType.presentationContextRQ)
         var abstractSyntax: String?
         var transferSyntaxes: [String] = []
         while !isEmpty {
             let start = offset
             var (type, item) = try readItem()
             switch type {
-            case ItemType.abstractSyntax where abstractSyntax == nil:
+            case PDUItemType.abstractSyntax where abstractSyntax == nil:
                 abstractSyntax = item.readRestUID()
-            case ItemType.transferSyntax:
+            case PDUItemType.transferSyntax:
                 transferSyntaxes.append(item.readRestUID())
             case let other where Self.knownItemTypes.contains(other):
                 throw .unexpectedItem(itemType: other, offset: start)
@@ -144,20 +144,20 @@ struct PDUBodyReader {
                 break   // PS3.8 §9.3.1
             }
         }
-        guard let abstractSyntax else { throw .missingItem(itemType: ItemType.abstractSyntax) }
-        guard !transferSyntaxes.isEmpty else { throw .missingItem(itemType: ItemType.transferSyntax) }
+        guard let abstractSyntax else { throw .missingItem(itemType: PDUItemType.abstractSyntax) }
+        guard !transferSyntaxes.isEmpty else { throw .missingItem(itemType: PDUItemType.transferSyntax) }
         return AssociateRQ.PresentationContext(id: id, abstractSyntax: abstractSyntax, transferSyntaxes: transferSyntaxes)
     }
 
     // PS3.8 §9.3.3.2, Table 9-18.
     private mutating func readPresentationContextAC() throws(PDUError) -> AssociateAC.PresentationContext {
-        let bytes = try readBytes(4, itemType: ItemType.presentationContextAC)
+        let bytes = try readBytes(4, itemType: PDUItemType.presentationContextAC)
         var transferSyntax: String?
         while !isEmpty {
             let start = offset
             var (type, item) = try readItem()
             switch type {
-            case ItemType.transferSyntax where transferSyntax == nil:
+            case PDUItemType.transferSyntax where transferSyntax == nil:
                 transferSyntax = item.readRestUID()
             case let other where Self.knownItemTypes.contains(other):
                 throw .unexpectedItem(itemType: other, offset: start)
@@ -184,28 +184,28 @@ struct PDUBodyReader {
     private mutating func readUserInformationItem(_ type: UInt8) throws(PDUError) -> UserInformation.Item {
         let result: UserInformation.Item
         switch type {
-        case ItemType.maximumLength:
+        case PDUItemType.maximumLength:
             result = .maximumLength(try readUInt32(itemType: type))
-        case ItemType.implementationClassUID:
+        case PDUItemType.implementationClassUID:
             result = .implementationClassUID(readRestUID())
-        case ItemType.asynchronousOperationsWindow:
+        case PDUItemType.asynchronousOperationsWindow:
             let invoked = try readUInt16(itemType: type)
             result = .asynchronousOperationsWindow(invoked: invoked, performed: try readUInt16(itemType: type))
-        case ItemType.roleSelection:
+        case PDUItemType.roleSelection:
             let uid = Self.uid(try readLengthPrefixed(itemType: type))
             let scuStart = offset
             let scu = try readUInt8(itemType: type)
             let scp = try readUInt8(itemType: type)
             guard scu <= 1, scp <= 1 else { throw .invalidParameterValue(itemType: type, offset: scuStart) }
             result = .roleSelection(RoleSelection(sopClassUID: uid, scuRole: scu == 1, scpRole: scp == 1))
-        case ItemType.implementationVersionName:
+        case PDUItemType.implementationVersionName:
             result = .implementationVersionName(Self.text(readRest()))
-        case ItemType.sopClassExtendedNegotiation:
+        case PDUItemType.sopClassExtendedNegotiation:
             let uid = Self.uid(try readLengthPrefixed(itemType: type))
             result = .sopClassExtendedNegotiation(
                 SOPClassExtendedNegotiation(sopClassUID: uid, serviceClassApplicationInformation: readRest())
             )
-        case ItemType.sopClassCommonExtendedNegotiation:
+        case PDUItemType.sopClassCommonExtendedNegotiation:
             let sopClass = Self.uid(try readLengthPrefixed(itemType: type))
             let serviceClass = Self.uid(try readLengthPrefixed(itemType: type))
             let relatedStart = offset
@@ -219,7 +219,7 @@ struct PDUBodyReader {
             result = .sopClassCommonExtendedNegotiation(SOPClassCommonExtendedNegotiation(
                 sopClassUID: sopClass, serviceClassUID: serviceClass, relatedGeneralSOPClassUIDs: relatedUIDs
             ))
-        case ItemType.userIdentityRQ:
+        case PDUItemType.userIdentityRQ:
             let identityType = UserIdentityRQ.IdentityType(rawValue: try readUInt8(itemType: type))
             let responseStart = offset
             let positive = try readUInt8(itemType: type)
@@ -230,7 +230,7 @@ struct PDUBodyReader {
                 type: identityType, positiveResponseRequested: positive == 1,
                 primaryField: primary, secondaryField: secondary
             ))
-        case ItemType.userIdentityAC:
+        case PDUItemType.userIdentityAC:
             result = .userIdentityAC(serverResponse: try readLengthPrefixed(itemType: type))
         default:
             // PS3.7 D.3.3: sub-items this implementation does not know are kept, to be ignored by the caller.
