@@ -5,7 +5,9 @@ import NIOCore
 public struct PDUDecoder: ByteToMessageDecoder {
     public typealias InboundOut = PDU
 
-    /// The largest PDU-length accepted (the maximum length this node announced in item 51H).
+    /// The largest PDU-length accepted. Item 51H bounds only P-DATA-TF (PS3.8 Annex D.1); an
+    /// A-ASSOCIATE-RQ proposing 128 presentation contexts can exceed 16 KiB, so before the
+    /// association is established use a larger bound than the announced maximum length.
     public let maxLength: UInt32
 
     public init(maxLength: UInt32) {
