@@ -339,16 +339,16 @@ struct StateMachineTests {
 
     @Test("A-ABORT source and reason bytes follow PS3.8 Table 9-26 and keep unknown values")
     func abortFieldBytes() {
-        #expect(ULAbortSource(rawValue: 0) == .serviceUser)
-        #expect(ULAbortSource(rawValue: 2) == .serviceProvider)
-        #expect(ULAbortSource(rawValue: 1) == .unknown(1))
-        #expect([0, 1, 2, 4, 5, 6].map { ULAbortReason(rawValue: $0) }
+        #expect(Abort.Source(rawValue: 0) == .serviceUser)
+        #expect(Abort.Source(rawValue: 2) == .serviceProvider)
+        #expect(Abort.Source(rawValue: 1) == .unknown(1))
+        #expect([0, 1, 2, 4, 5, 6].map { Abort.Reason(rawValue: $0) }
                 == [.reasonNotSpecified, .unrecognizedPDU, .unexpectedPDU, .unrecognizedPDUParameter,
                     .unexpectedPDUParameter, .invalidPDUParameterValue])
-        #expect(ULAbortReason(rawValue: 3) == .unknown(3))
+        #expect(Abort.Reason(rawValue: 3) == .unknown(3))
         for byte in UInt8.min...UInt8.max {
-            #expect(ULAbortReason(rawValue: byte).rawValue == byte)
-            #expect(ULAbortSource(rawValue: byte).rawValue == byte)
+            #expect(Abort.Reason(rawValue: byte).rawValue == byte)
+            #expect(Abort.Source(rawValue: byte).rawValue == byte)
         }
     }
 }

@@ -1,7 +1,7 @@
 // PS3.8 §9.3.8, Table 9-26: A-ABORT PDU.
 
 /// A-ABORT: either peer ends the association at once.
-public struct Abort: Equatable, Sendable {
+public struct Abort: Hashable, Sendable {
     public var source: Source
     /// Meaningful only when `source` is `.serviceProvider`; sent as 0 otherwise (PS3.8 Table 9-26).
     public var reason: Reason
@@ -12,7 +12,7 @@ public struct Abort: Equatable, Sendable {
     }
 
     /// PS3.8 Table 9-26, byte 9.
-    public enum Source: Equatable, Sendable, RawRepresentable {
+    public enum Source: Hashable, Sendable, RawRepresentable {
         case serviceUser                // 0: DICOM UL service-user (initiated abort)
         case serviceProvider            // 2: DICOM UL service-provider (initiated abort)
         case unknown(UInt8)             // 1 is reserved
@@ -35,7 +35,7 @@ public struct Abort: Equatable, Sendable {
     }
 
     /// PS3.8 Table 9-26, byte 10 (reason/diag).
-    public enum Reason: Equatable, Sendable, RawRepresentable {
+    public enum Reason: Hashable, Sendable, RawRepresentable {
         case reasonNotSpecified         // 0
         case unrecognizedPDU            // 1
         case unexpectedPDU              // 2

@@ -169,7 +169,7 @@ public struct AssociationStateMachine: Sendable, Hashable {
 
     /// The PS3.8 Table 9-26 reason for a provider-initiated A-ABORT: the reason the PDU reader
     /// gave for Evt19, otherwise "unexpected-PDU" (a well-formed PDU arrived in the wrong state).
-    private func providerReason(for event: ULEvent) -> ULAbortReason {
+    private func providerReason(for event: ULEvent) -> Abort.Reason {
         if case .evt19(reason: let reason) = event { return reason }
         return .unexpectedPDU
     }

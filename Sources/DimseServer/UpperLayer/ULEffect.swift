@@ -41,5 +41,5 @@ public enum ULIndication: Sendable, Hashable {
     /// A-ABORT indication: the peer's service-user aborted (PS3.8 §7.3).
     case abort
     /// A-P-ABORT indication: the association was aborted by a service-provider (PS3.8 §7.4).
-    case providerAbort(ULAbortReason)
+    case providerAbort(Abort.Reason)
 }

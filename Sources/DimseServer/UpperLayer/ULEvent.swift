@@ -41,14 +41,14 @@ public enum ULEvent: Sendable, Hashable, CustomStringConvertible {
     /// - Parameters:
     ///   - source: the PDU's Source field (PS3.8 Table 9-26).
     ///   - reason: the PDU's Reason/Diag. field, significant only for a service-provider source.
-    case evt16(source: ULAbortSource, reason: ULAbortReason)
+    case evt16(source: Abort.Source, reason: Abort.Reason)
     /// Evt17: Transport connection closed indication (local transport service).
     case evt17
     /// Evt18: ARTIM timer expired (association reject/release timer).
     case evt18
     /// Evt19: Unrecognized or invalid PDU received.
     /// - Parameter reason: the A-ABORT reason to send back (PS3.8 Table 9-26).
-    case evt19(reason: ULAbortReason)
+    case evt19(reason: Abort.Reason)
 
     /// The event's number in PS3.8 Table 9-10, without its associated values.
     public var number: Number {
