@@ -65,39 +65,36 @@ struct PDUBodyReader {
     }
 
     private mutating func readAssociateRQ() throws(PDUError) -> AssociateRQ {
-        let fixed = try readFixedFields(PDUType.associateRQ.rawValue)
-        var applicationContext: String?
-        var contexts: [AssociateRQ.PresentationContext] = []
-        var userInformation: UserInformation?
-        while !isEmpty {
-            let start = offset
-            var (type, item) = try readItem()
-            switch type {
-            case PDUItemType.applicationContext where applicationContext == nil:
-                applicationContext = item.readRestUID()
-            case PDUItemType.presentationContextRQ:
-                contexts.append(try item.readPresentationContextRQ())
-            case PDUItemType.userInformation where userInformation == nil:
-                userInformation = try item.readUserInformation()
-            case let other where Self.knownItemTypes.contains(other):
-                throw .unexpectedItem(itemType: other, offset: start)
-            default:
-                break   // PS3.8 §9.3.1: items of unrecognized types shall be ignored and skipped.
-            }
+        let body = try readAssociateBody(PDUType.associateRQ.rawValue, contextItemType: PDUItemType.presentationContextRQ) {
+            (item: inout PDUBodyReader) throws(PDUError) in try item.readPresentationContextRQ()
         }
-        guard let applicationContext else { throw .missingItem(itemType: PDUItemType.applicationContext) }
-        guard let userInformation else { throw .missingItem(itemType: PDUItemType.userInformation) }
         return AssociateRQ(
-            protocolVersion: fixed.version, calledAETitle: fixed.called, callingAETitle: fixed.calling,
-            applicationContextName: applicationContext, presentationContexts: contexts,
-            userInformation: userInformation
+            protocolVersion: body.fixed.version, calledAETitle: body.fixed.called, callingAETitle: body.fixed.calling,
+            applicationContextName: body.applicationContext, presentationContexts: body.contexts,
+            userInformation: body.userInformation
         )
     }
 
     private mutating func readAssociateAC() throws(PDUError) -> AssociateAC {
-        let fixed = try readFixedFields(PDUType.associateAC.rawValue)
+        let body = try readAssociateBody(PDUType.associateAC.rawValue, contextItemType: PDUItemType.presentationContextAC) {
+            (item: inout PDUBodyReader) throws(PDUError) in try item.readPresentationContextAC()
+        }
+        return AssociateAC(
+            protocolVersion: body.fixed.version, calledAETitle: body.fixed.called, callingAETitle: body.fixed.calling,
+            applicationContextName: body.applicationContext, presentationContexts: body.contexts,
+            userInformation: body.userInformation
+        )
+    }
+
+    /// The body shared by A-ASSOCIATE-RQ and -AC (PS3.8 Tables 9-11 and 9-17): fixed fields, then one
+    /// application context item, presentation context items of `contextItemType`, one user information item.
+    private mutating func readAssociateBody<Context>(
+        _ pduType: UInt8, contextItemType: UInt8,
+        readContext: (inout PDUBodyReader) throws(PDUError) -> Context
+    ) throws(PDUError) -> (fixed: FixedFields, applicationContext: String, contexts: [Context], userInformation: UserInformation) {
+        let fixed = try readFixedFields(pduType)
         var applicationContext: String?
-        var contexts: [AssociateAC.PresentationContext] = []
+        var contexts: [Context] = []
         var userInformation: UserInformation?
         while !isEmpty {
             let start = offset
@@ -105,8 +102,8 @@ struct PDUBodyReader {
             switch type {
             case PDUItemType.applicationContext where applicationContext == nil:
                 applicationContext = item.readRestUID()
-            case PDUItemType.presentationContextAC:
-                contexts.append(try item.readPresentationContextAC())
+            case contextItemType:
+                contexts.append(try readContext(&item))
             case PDUItemType.userInformation where userInformation == nil:
                 userInformation = try item.readUserInformation()
             case let other where Self.knownItemTypes.contains(other):
@@ -117,11 +114,7 @@ struct PDUBodyReader {
         }
         guard let applicationContext else { throw .missingItem(itemType: PDUItemType.applicationContext) }
         guard let userInformation else { throw .missingItem(itemType: PDUItemType.userInformation) }
-        return AssociateAC(
-            protocolVersion: fixed.version, calledAETitle: fixed.called, callingAETitle: fixed.calling,
-            applicationContextName: applicationContext, presentationContexts: contexts,
-            userInformation: userInformation
-        )
+        return (fixed, applicationContext, contexts, userInformation)
     }
 
     // PS3.8 §9.3.2.2, Table 9-13.
