@@ -155,3 +155,18 @@ struct ReaderWriterTests {
         }
     }
 }
+
+@Suite("Byte sources")
+struct ByteSourceTests {
+    @Test("a memory source asked for zero bytes, or past its end, answers 0 and does not trap")
+    func emptyReads() throws {
+        let source = MemoryByteSource([1, 2, 3])
+        var empty: [UInt8] = []
+        let n = try empty.withUnsafeMutableBytes { try source.read(at: 0, into: $0) }
+        #expect(n == 0)
+        var one: [UInt8] = [0]
+        #expect(try one.withUnsafeMutableBytes { try source.read(at: 3, into: $0) } == 0)
+        #expect(try one.withUnsafeMutableBytes { try source.read(at: 2, into: $0) } == 1 && one == [3])
+        #expect(try source.bytes(at: 1, count: 0) == [])
+    }
+}

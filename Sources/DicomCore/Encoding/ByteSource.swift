@@ -58,8 +58,10 @@ public final class MemoryByteSource: ByteSource {
         guard offset < UInt64(data.count) else { return 0 }
         let start = Int(offset)
         let n = min(buffer.count, data.count - start)
+        guard n > 0, let destination = buffer.baseAddress else { return 0 }
         data.withUnsafeBytes { src in
-            buffer.baseAddress!.copyMemory(from: src.baseAddress! + start, byteCount: n)
+            // start < data.count, so the source is not empty and has an address.
+            if let base = src.baseAddress { destination.copyMemory(from: base + start, byteCount: n) }
         }
         return n
     }
