@@ -186,7 +186,7 @@ struct PDUCodecTests {
     }
 
     @Test("encoding the expected value gives the golden bytes", arguments: names)
-    func encodesGolden(name: String) {
+    func encodesGolden(name: String) throws {
         var (bytes, expected) = Self.golden(name)
         if name == "dcmtkEchoAssociateRQ" {
             // DCMTK 3.6.7 sends FFH in byte 7 of the presentation context item, a reserved byte
@@ -195,7 +195,7 @@ struct PDUCodecTests {
             bytes[105] = 0x00
         }
         var buffer = ByteBuffer()
-        let written = buffer.writePDU(expected)
+        let written = try buffer.writePDU(expected)
         #expect(written == bytes.count)
         #expect(Array(buffer.readableBytesView) == bytes)
     }
@@ -345,8 +345,21 @@ struct PDUCodecMalformedTests {
 struct PDUCodecItemTests {
     static func roundTrip(_ pdu: PDU) throws -> PDU? {
         var buffer = ByteBuffer()
-        buffer.writePDU(pdu)
+        try buffer.writePDU(pdu)
         return try buffer.readPDU(maxLength: .max)
+    }
+
+    @Test("a user identity token longer than a 16-bit field is an encoding error and nothing is written")
+    func oversizedIdentityIsRefused() throws {
+        var rq = ExpectedPDUs.dcmtkRQ
+        let token = [UInt8](repeating: 0x41, count: 70_000)
+        rq.userInformation.items.append(.userIdentityRQ(UserIdentityRQ(type: .jwt, positiveResponseRequested: true, primaryField: token)))
+        var buffer = ByteBuffer()
+        buffer.writeInteger(UInt8(0x99))   // something already in the buffer stays as it was
+        #expect(throws: PDUEncodingError.fieldTooLong(itemType: PDUItemType.userIdentityRQ, length: 70_000)) {
+            try buffer.writePDU(.associateRQ(rq))
+        }
+        #expect(Array(buffer.readableBytesView) == [0x99])
     }
 
     @Test("an unknown user information sub-item is kept and written back as received")
@@ -354,7 +367,7 @@ struct PDUCodecItemTests {
         var rq = ExpectedPDUs.dcmtkRQ
         rq.userInformation.items.append(.unknown(type: 0x5F, value: [1, 2, 3]))
         var buffer = ByteBuffer()
-        buffer.writePDU(.associateRQ(rq))
+        try buffer.writePDU(.associateRQ(rq))
         #expect(Array(buffer.readableBytesView.suffix(7)) == [0x5F, 0x00, 0x00, 0x03, 1, 2, 3])
         #expect(try buffer.readPDU(maxLength: 16384) == .associateRQ(rq))
     }
@@ -373,7 +386,7 @@ struct PDUCodecItemTests {
         var ac = ExpectedPDUs.dcmtkAC
         ac.userInformation.items = [.maximumLength(0), .userIdentityAC(serverResponse: Array("OK".utf8))]
         var buffer = ByteBuffer()
-        buffer.writePDU(.associateAC(ac))
+        try buffer.writePDU(.associateAC(ac))
         #expect(Array(buffer.readableBytesView.suffix(20)) == [
             0x50, 0x00, 0x00, 0x10,
             0x51, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00,
@@ -466,7 +479,7 @@ struct PDUCodecMutationTests {
                 guard let pdu = try? buffer.readPDU(maxLength: 1 << 20) else { continue }
                 decodedCount += 1
                 var again = ByteBuffer()
-                again.writePDU(pdu)
+                try again.writePDU(pdu)
                 let reread = try again.readPDU(maxLength: .max)
                 #expect(reread == pdu, "byte \(index) = \(value)")
                 #expect(again.readableBytes == 0)
@@ -482,7 +495,7 @@ struct PDUCodecMutationTests {
         var buffer = ByteBuffer(bytes: bytes)
         let pdu = try #require(try buffer.readPDU(maxLength: 16384))
         var again = ByteBuffer()
-        again.writePDU(pdu)
+        try again.writePDU(pdu)
         #expect(Array(again.readableBytesView)[10..<26] == bytes[10..<26])
     }
 }
@@ -504,9 +517,9 @@ struct PDUErrorAbortReasonTests {
     }
 
     @Test("an A-ABORT built from a decoding error encodes as PS3.8 Table 9-26 lays it out")
-    func abortBytes() {
+    func abortBytes() throws {
         var buffer = ByteBuffer()
-        buffer.writePDU(.abort(Abort(source: .serviceProvider, reason: PDUError.unrecognizedPDUType(8).abortReason)))
+        try buffer.writePDU(.abort(Abort(source: .serviceProvider, reason: PDUError.unrecognizedPDUType(8).abortReason)))
         #expect(Array(buffer.readableBytesView) == [0x07, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x02, 0x01])
     }
 }

@@ -25,11 +25,22 @@ extension ByteBuffer {
         return pdu
     }
 
-    /// Writes one PDU.
+    /// Writes one PDU; on failure nothing is written.
     /// - Returns: the number of bytes written (6 + PDU-length).
+    /// - Throws: `PDUEncodingError` when a field or item does not fit its 16-bit length
+    ///   (PS3.8 §9.3.2): e.g. a user identity token longer than 65,535 bytes.
     @discardableResult
-    public mutating func writePDU(_ pdu: PDU) -> Int {
+    public mutating func writePDU(_ pdu: PDU) throws(PDUEncodingError) -> Int {
         let start = writerIndex
+        do {
+            return try writePDUUnchecked(pdu, start: start)
+        } catch {
+            moveWriterIndex(to: start)
+            throw error
+        }
+    }
+
+    private mutating func writePDUUnchecked(_ pdu: PDU, start: Int) throws(PDUEncodingError) -> Int {
         writeInteger(pdu.type.rawValue)
         writeInteger(UInt8(0))                      // reserved
         let lengthIndex = writerIndex
@@ -37,33 +48,33 @@ extension ByteBuffer {
         switch pdu {
         case .associateRQ(let rq):
             writeAssociateFixedFields(rq.protocolVersion, rq.calledAETitle, rq.callingAETitle)
-            writeItem(PDUItemType.applicationContext) { $0.writeString(rq.applicationContextName) }
+            try writeItem(PDUItemType.applicationContext) { $0.writeString(rq.applicationContextName) }
             for context in rq.presentationContexts {
-                writeItem(PDUItemType.presentationContextRQ) { buffer in
+                try writeItem(PDUItemType.presentationContextRQ) { (buffer: inout ByteBuffer) throws(PDUEncodingError) in
                     buffer.writeInteger(context.id)
                     buffer.writeRepeatingByte(0, count: 3)      // PS3.8 Table 9-13, bytes 6–8 reserved
-                    buffer.writeItem(PDUItemType.abstractSyntax) { $0.writeString(context.abstractSyntax) }
+                    try buffer.writeItem(PDUItemType.abstractSyntax) { $0.writeString(context.abstractSyntax) }
                     for syntax in context.transferSyntaxes {
-                        buffer.writeItem(PDUItemType.transferSyntax) { $0.writeString(syntax) }
+                        try buffer.writeItem(PDUItemType.transferSyntax) { $0.writeString(syntax) }
                     }
                 }
             }
-            writeUserInformation(rq.userInformation)
+            try writeUserInformation(rq.userInformation)
         case .associateAC(let ac):
             writeAssociateFixedFields(ac.protocolVersion, ac.calledAETitle, ac.callingAETitle)
-            writeItem(PDUItemType.applicationContext) { $0.writeString(ac.applicationContextName) }
+            try writeItem(PDUItemType.applicationContext) { $0.writeString(ac.applicationContextName) }
             for context in ac.presentationContexts {
-                writeItem(PDUItemType.presentationContextAC) { buffer in
+                try writeItem(PDUItemType.presentationContextAC) { (buffer: inout ByteBuffer) throws(PDUEncodingError) in
                     buffer.writeInteger(context.id)
                     buffer.writeInteger(UInt8(0))
                     buffer.writeInteger(context.result.rawValue)
                     buffer.writeInteger(UInt8(0))
                     if let syntax = context.transferSyntax {
-                        buffer.writeItem(PDUItemType.transferSyntax) { $0.writeString(syntax) }
+                        try buffer.writeItem(PDUItemType.transferSyntax) { $0.writeString(syntax) }
                     }
                 }
             }
-            writeUserInformation(ac.userInformation)
+            try writeUserInformation(ac.userInformation)
         case .associateRJ(let rj):
             writeInteger(UInt8(0))
             writeInteger(rj.result.rawValue)
@@ -107,80 +118,82 @@ extension ByteBuffer {
     }
 
     /// An item with a 2-byte length: type, reserved, item-length, value (PS3.8 §9.3.2).
-    private mutating func writeItem(_ type: UInt8, _ body: (inout ByteBuffer) -> Void) {
+    private mutating func writeItem(_ type: UInt8, _ body: (inout ByteBuffer) throws(PDUEncodingError) -> Void) throws(PDUEncodingError) {
         writeInteger(type)
         writeInteger(UInt8(0))
         let lengthIndex = writerIndex
         writeInteger(UInt16(0))
-        body(&self)
+        try body(&self)
         let length = writerIndex - lengthIndex - 2
-        precondition(length <= Int(UInt16.max), "item \(type) longer than 65535 bytes")
+        guard length <= Int(UInt16.max) else { throw .fieldTooLong(itemType: type, length: length) }
         setInteger(UInt16(length), at: lengthIndex)
     }
 
     /// A 2-byte length followed by the bytes (PS3.7 Annex D.3.3 sub-item fields).
-    private mutating func writeLengthPrefixed<Bytes: Sequence<UInt8>>(_ bytes: Bytes) {
+    private mutating func writeLengthPrefixed<Bytes: Sequence<UInt8>>(_ bytes: Bytes, in itemType: UInt8) throws(PDUEncodingError) {
         let lengthIndex = writerIndex
         writeInteger(UInt16(0))
         let count = writeBytes(bytes)
-        precondition(count <= Int(UInt16.max), "field longer than 65535 bytes")
+        guard count <= Int(UInt16.max) else { throw .fieldTooLong(itemType: itemType, length: count) }
         setInteger(UInt16(count), at: lengthIndex)
     }
 
     // PS3.8 §9.3.2.3, PS3.7 Annex D.3.3.
-    private mutating func writeUserInformation(_ information: UserInformation) {
-        writeItem(PDUItemType.userInformation) { buffer in
+    private mutating func writeUserInformation(_ information: UserInformation) throws(PDUEncodingError) {
+        try writeItem(PDUItemType.userInformation) { (buffer: inout ByteBuffer) throws(PDUEncodingError) in
             for item in information.items {
-                buffer.writeUserInformationItem(item)
+                try buffer.writeUserInformationItem(item)
             }
         }
     }
 
-    private mutating func writeUserInformationItem(_ item: UserInformation.Item) {
+    private mutating func writeUserInformationItem(_ item: UserInformation.Item) throws(PDUEncodingError) {
         switch item {
         case .maximumLength(let length):
-            writeItem(PDUItemType.maximumLength) { $0.writeInteger(length) }
+            try writeItem(PDUItemType.maximumLength) { $0.writeInteger(length) }
         case .implementationClassUID(let uid):
-            writeItem(PDUItemType.implementationClassUID) { $0.writeString(uid) }
+            try writeItem(PDUItemType.implementationClassUID) { $0.writeString(uid) }
         case .asynchronousOperationsWindow(let invoked, let performed):
-            writeItem(PDUItemType.asynchronousOperationsWindow) {
-                $0.writeInteger(invoked)
-                $0.writeInteger(performed)
+            try writeItem(PDUItemType.asynchronousOperationsWindow) { (buffer: inout ByteBuffer) throws(PDUEncodingError) in
+                buffer.writeInteger(invoked)
+                buffer.writeInteger(performed)
             }
         case .roleSelection(let role):
-            writeItem(PDUItemType.roleSelection) {
-                $0.writeLengthPrefixed(role.sopClassUID.utf8)
-                $0.writeInteger(UInt8(role.scuRole ? 1 : 0))
-                $0.writeInteger(UInt8(role.scpRole ? 1 : 0))
+            try writeItem(PDUItemType.roleSelection) { (buffer: inout ByteBuffer) throws(PDUEncodingError) in
+                try buffer.writeLengthPrefixed(role.sopClassUID.utf8, in: PDUItemType.roleSelection)
+                buffer.writeInteger(UInt8(role.scuRole ? 1 : 0))
+                buffer.writeInteger(UInt8(role.scpRole ? 1 : 0))
             }
         case .implementationVersionName(let name):
-            writeItem(PDUItemType.implementationVersionName) { $0.writeString(name) }
+            try writeItem(PDUItemType.implementationVersionName) { $0.writeString(name) }
         case .sopClassExtendedNegotiation(let negotiation):
-            writeItem(PDUItemType.sopClassExtendedNegotiation) {
-                $0.writeLengthPrefixed(negotiation.sopClassUID.utf8)
-                $0.writeBytes(negotiation.serviceClassApplicationInformation)
+            try writeItem(PDUItemType.sopClassExtendedNegotiation) { (buffer: inout ByteBuffer) throws(PDUEncodingError) in
+                try buffer.writeLengthPrefixed(negotiation.sopClassUID.utf8, in: PDUItemType.sopClassExtendedNegotiation)
+                buffer.writeBytes(negotiation.serviceClassApplicationInformation)
             }
         case .sopClassCommonExtendedNegotiation(let negotiation):
-            writeItem(PDUItemType.sopClassCommonExtendedNegotiation) { buffer in
-                buffer.writeLengthPrefixed(negotiation.sopClassUID.utf8)
-                buffer.writeLengthPrefixed(negotiation.serviceClassUID.utf8)
+            try writeItem(PDUItemType.sopClassCommonExtendedNegotiation) { (buffer: inout ByteBuffer) throws(PDUEncodingError) in
+                try buffer.writeLengthPrefixed(negotiation.sopClassUID.utf8, in: PDUItemType.sopClassCommonExtendedNegotiation)
+                try buffer.writeLengthPrefixed(negotiation.serviceClassUID.utf8, in: PDUItemType.sopClassCommonExtendedNegotiation)
                 var related = ByteBuffer()
                 for uid in negotiation.relatedGeneralSOPClassUIDs {
-                    related.writeLengthPrefixed(uid.utf8)
+                    try related.writeLengthPrefixed(uid.utf8, in: PDUItemType.sopClassCommonExtendedNegotiation)
                 }
-                buffer.writeLengthPrefixed(related.readableBytesView)
+                try buffer.writeLengthPrefixed(related.readableBytesView, in: PDUItemType.sopClassCommonExtendedNegotiation)
             }
         case .userIdentityRQ(let identity):
-            writeItem(PDUItemType.userIdentityRQ) {
-                $0.writeInteger(identity.type.rawValue)
-                $0.writeInteger(UInt8(identity.positiveResponseRequested ? 1 : 0))
-                $0.writeLengthPrefixed(identity.primaryField)
-                $0.writeLengthPrefixed(identity.secondaryField)
+            try writeItem(PDUItemType.userIdentityRQ) { (buffer: inout ByteBuffer) throws(PDUEncodingError) in
+                buffer.writeInteger(identity.type.rawValue)
+                buffer.writeInteger(UInt8(identity.positiveResponseRequested ? 1 : 0))
+                try buffer.writeLengthPrefixed(identity.primaryField, in: PDUItemType.userIdentityRQ)
+                try buffer.writeLengthPrefixed(identity.secondaryField, in: PDUItemType.userIdentityRQ)
             }
         case .userIdentityAC(let response):
-            writeItem(PDUItemType.userIdentityAC) { $0.writeLengthPrefixed(response) }
+            try writeItem(PDUItemType.userIdentityAC) { (buffer: inout ByteBuffer) throws(PDUEncodingError) in
+                try buffer.writeLengthPrefixed(response, in: PDUItemType.userIdentityAC)
+            }
         case .unknown(let type, let value):
-            writeItem(type) { $0.writeBytes(value) }
+            try writeItem(type) { $0.writeBytes(value) }
         }
     }
 }

@@ -8,6 +8,6 @@ public struct PDUEncoder: MessageToByteEncoder {
     public init() {}
 
     public func encode(data: PDU, out: inout ByteBuffer) throws {
-        out.writePDU(data)
+        try out.writePDU(data)
     }
 }
