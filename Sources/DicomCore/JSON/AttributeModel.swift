@@ -135,31 +135,13 @@ struct AttributeModelBuilder: Sendable {
 
     // MARK: - Strings
 
-    /// PS3.5 Table 6.2-1: leading spaces are not significant in these VRs either.
-    static func trimsLeadingSpaces(_ vr: VR) -> Bool {
-        switch vr {
-        case .AE, .CS, .DS, .IS, .TM, .DA, .DT, .AS: return true
-        default: return false
-        }
-    }
-
-    /// A value without its padding: trailing spaces (and NULs, which UI uses, PS3.5 §9.1).
-    static func trimmed(_ s: Substring, vr: VR) -> Substring {
-        var v = s
-        while let last = v.last, last == " " || last == "\0" { v.removeLast() }
-        if trimsLeadingSpaces(vr) {
-            while let first = v.first, first == " " { v.removeFirst() }
-        }
-        return v
-    }
-
     /// The values of a string element, decoded through the character set in force and trimmed.
     static func stringValues(_ bytes: [UInt8], vr: VR, characterSet: SpecificCharacterSet) -> [Substring]? {
         let text = characterSet.decode(bytes, vr: vr)
         let parts = vr.allowsMultipleValues
             ? text.split(separator: "\\", omittingEmptySubsequences: false)
             : [Substring(text)]
-        let values = parts.map { trimmed($0, vr: vr) }
+        let values = parts.map { vr.trimmingPadding($0) }
         if values.count == 1 && values[0].isEmpty { return nil }
         return values
     }

@@ -29,25 +29,11 @@ extension DataSet {
         let text = vr.usesSpecificCharacterSet
             ? characterSet.decode(bytes, vr: vr)
             : String(decoding: bytes, as: UTF8.self)
-        let field = DataSet.trimPadding(Substring(text), vr: vr)
+        let field = vr.trimmingPadding(Substring(text))
         guard !field.isEmpty else { return [] }
         guard vr.allowsMultipleValues else { return [String(field)] }
         return field.split(separator: "\\", omittingEmptySubsequences: false).map {
-            String(DataSet.trimPadding($0, vr: vr))
-        }
-    }
-
-    /// Strips the padding PS3.5 Table 6.2-1 calls insignificant: trailing spaces (and NULs, which
-    /// pad UI and which some writers use elsewhere) always; leading spaces for the VRs where they
-    /// are insignificant too (not LT, ST, UT, UC, PN, whose leading spaces are part of the value).
-    static func trimPadding(_ text: Substring, vr: VR) -> Substring {
-        var t = text
-        while let last = t.last, last == " " || last == "\0" { t.removeLast() }
-        switch vr {
-        case .LT, .ST, .UT, .UC, .PN: return t
-        default:
-            while let first = t.first, first == " " { t.removeFirst() }
-            return t
+            String(vr.trimmingPadding($0))
         }
     }
 

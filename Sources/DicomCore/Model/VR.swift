@@ -111,4 +111,24 @@ public enum VR: String, CaseIterable, Sendable {
         default: return false
         }
     }
+
+    /// Leading spaces are padding too, not part of the value (PS3.5 Table 6.2-1): every string VR
+    /// except LT, ST, UT, UC and PN, whose leading spaces belong to the text.
+    public var leadingSpacesAreInsignificant: Bool {
+        switch self {
+        case .LT, .ST, .UT, .UC, .PN: return false
+        default: return isString
+        }
+    }
+
+    /// One value without its padding (PS3.5 Table 6.2-1): trailing spaces, trailing NULs (UI's
+    /// padding, which some writers use elsewhere), and leading spaces where they are insignificant.
+    public func trimmingPadding(_ value: Substring) -> Substring {
+        var t = value
+        while let last = t.last, last == " " || last == "\0" { t.removeLast() }
+        if leadingSpacesAreInsignificant {
+            while let first = t.first, first == " " { t.removeFirst() }
+        }
+        return t
+    }
 }
