@@ -9,13 +9,21 @@ let fuzzing = ProcessInfo.processInfo.environment["DICOMNODE_FUZZ"] == "1"
 var targets: [Target] = [
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
     .target(name: "DicomCore", dependencies: ["CZlib"]),
-    .target(name: "DicomArchive", dependencies: ["DicomCore"]),
+    .target(
+        name: "DicomArchive",
+        dependencies: [
+            "DicomCore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]
+    ),
     .target(
         name: "DimseServer",
         dependencies: [
             "DicomCore", "DicomArchive",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]
     ),
     .target(name: "WadoGateway", dependencies: ["DicomCore", "DicomArchive"]),
@@ -24,14 +32,20 @@ var targets: [Target] = [
         dependencies: [
             "DicomCore", "DicomArchive", "DimseServer", "WadoGateway",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]
     ),
     .target(name: "DicomTestSupport", dependencies: ["DicomCore"], path: "Tests/DicomTestSupport"),
     .testTarget(name: "DicomCoreTests", dependencies: ["DicomCore", "DicomTestSupport"]),
+    .testTarget(name: "DicomArchiveTests", dependencies: ["DicomArchive", "DicomTestSupport"]),
+    .testTarget(name: "dicomnodeTests", dependencies: ["dicomnode"]),
     .testTarget(
         name: "DimseServerTests",
         dependencies: [
-            "DimseServer", "DicomTestSupport",
+            "DimseServer", "DicomArchive", "DicomTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOTestUtils", package: "swift-nio"),
@@ -55,6 +69,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: targets,
     swiftLanguageModes: [.v6]

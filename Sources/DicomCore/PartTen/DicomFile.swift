@@ -296,3 +296,38 @@ extension DataElement {
 }
 
 import Foundation
+
+extension DicomFile {
+    /// The head of a Part 10 file for a data set that arrives later (PS3.10 §7.1): 128-byte
+    /// preamble of zeros, "DICM" and the File Meta Information group, Explicit VR Little Endian.
+    ///
+    /// A receiver writes these bytes to a file and then appends the data set's bytes as they come
+    /// off the network, encoded in `transferSyntaxUID`, without buffering the data set.
+    /// - Parameters:
+    ///   - sopClassUID: (0002,0002) Media Storage SOP Class UID.
+    ///   - sopInstanceUID: (0002,0003) Media Storage SOP Instance UID.
+    ///   - transferSyntaxUID: (0002,0010): the encoding of the data set that follows.
+    ///   - sourceApplicationEntityTitle: (0002,0016), the AE that sent the data set, if known.
+    ///   - receivingApplicationEntityTitle: (0002,0018), our AE title when received over the network.
+    public static func partTenHeader(sopClassUID: String, sopInstanceUID: String, transferSyntaxUID: String,
+                                     sourceApplicationEntityTitle: String? = nil,
+                                     receivingApplicationEntityTitle: String? = nil) throws(DicomWriteError) -> [UInt8] {
+        var meta = DataSet()
+        meta[.fileMetaInformationVersion] = DataElement(.fileMetaInformationVersion, .OB, bytes: [0x00, 0x01])
+        meta[.mediaStorageSOPClassUID] = .uid(.mediaStorageSOPClassUID, sopClassUID)
+        meta[.mediaStorageSOPInstanceUID] = .uid(.mediaStorageSOPInstanceUID, sopInstanceUID)
+        meta[.transferSyntaxUID] = .uid(.transferSyntaxUID, transferSyntaxUID)
+        meta[.implementationClassUID] = .uid(.implementationClassUID, implementationClassUID)
+        meta[.implementationVersionName] = .text(.implementationVersionName, .SH, implementationVersionName)
+        if let aet = sourceApplicationEntityTitle, !aet.isEmpty {
+            meta[.sourceApplicationEntityTitle] = .text(.sourceApplicationEntityTitle, .AE, aet)
+        }
+        if let aet = receivingApplicationEntityTitle, !aet.isEmpty {
+            meta[.receivingApplicationEntityTitle] = .text(.receivingApplicationEntityTitle, .AE, aet)
+        }
+        var out = [UInt8](repeating: 0, count: 128)
+        out.append(contentsOf: [0x44, 0x49, 0x43, 0x4D])
+        out.append(contentsOf: try DataSetWriter(encoding: .explicitLittle, options: .exact).encode(withGroupLength(meta)))
+        return out
+    }
+}
