@@ -492,963 +492,963 @@ extension UIDRegistry {
 /// Registry UIDs by keyword: `UID.ctImageStorage`, `UID.explicitVRLittleEndian`.
 public enum UID {
     /// Verification SOP Class (SOP Class)
-    static let verification = "1.2.840.10008.1.1"
+    public static let verification = "1.2.840.10008.1.1"
     /// Implicit VR Little Endian (Transfer Syntax)
-    static let implicitVRLittleEndian = "1.2.840.10008.1.2"
+    public static let implicitVRLittleEndian = "1.2.840.10008.1.2"
     /// Explicit VR Little Endian (Transfer Syntax)
-    static let explicitVRLittleEndian = "1.2.840.10008.1.2.1"
+    public static let explicitVRLittleEndian = "1.2.840.10008.1.2.1"
     /// Encapsulated Uncompressed Explicit VR Little Endian (Transfer Syntax)
-    static let encapsulatedUncompressedExplicitVRLittleEndian = "1.2.840.10008.1.2.1.98"
+    public static let encapsulatedUncompressedExplicitVRLittleEndian = "1.2.840.10008.1.2.1.98"
     /// Deflated Explicit VR Little Endian (Transfer Syntax)
-    static let deflatedExplicitVRLittleEndian = "1.2.840.10008.1.2.1.99"
+    public static let deflatedExplicitVRLittleEndian = "1.2.840.10008.1.2.1.99"
     /// Explicit VR Big Endian (Transfer Syntax) (retired)
-    static let explicitVRBigEndian = "1.2.840.10008.1.2.2"
+    public static let explicitVRBigEndian = "1.2.840.10008.1.2.2"
     /// MPEG2 Main Profile / Main Level (Transfer Syntax)
-    static let mpeg2MPML = "1.2.840.10008.1.2.4.100"
+    public static let mpeg2MPML = "1.2.840.10008.1.2.4.100"
     /// Fragmentable MPEG2 Main Profile / Main Level (Transfer Syntax)
-    static let mpeg2MPMLF = "1.2.840.10008.1.2.4.100.1"
+    public static let mpeg2MPMLF = "1.2.840.10008.1.2.4.100.1"
     /// MPEG2 Main Profile / High Level (Transfer Syntax)
-    static let mpeg2MPHL = "1.2.840.10008.1.2.4.101"
+    public static let mpeg2MPHL = "1.2.840.10008.1.2.4.101"
     /// Fragmentable MPEG2 Main Profile / High Level (Transfer Syntax)
-    static let mpeg2MPHLF = "1.2.840.10008.1.2.4.101.1"
+    public static let mpeg2MPHLF = "1.2.840.10008.1.2.4.101.1"
     /// MPEG-4 AVC/H.264 High Profile / Level 4.1 (Transfer Syntax)
-    static let mpeg4HP41 = "1.2.840.10008.1.2.4.102"
+    public static let mpeg4HP41 = "1.2.840.10008.1.2.4.102"
     /// Fragmentable MPEG-4 AVC/H.264 High Profile / Level 4.1 (Transfer Syntax)
-    static let mpeg4HP41F = "1.2.840.10008.1.2.4.102.1"
+    public static let mpeg4HP41F = "1.2.840.10008.1.2.4.102.1"
     /// MPEG-4 AVC/H.264 BD-compatible High Profile / Level 4.1 (Transfer Syntax)
-    static let mpeg4HP41BD = "1.2.840.10008.1.2.4.103"
+    public static let mpeg4HP41BD = "1.2.840.10008.1.2.4.103"
     /// Fragmentable MPEG-4 AVC/H.264 BD-compatible High Profile / Level 4.1 (Transfer Syntax)
-    static let mpeg4HP41BDF = "1.2.840.10008.1.2.4.103.1"
+    public static let mpeg4HP41BDF = "1.2.840.10008.1.2.4.103.1"
     /// MPEG-4 AVC/H.264 High Profile / Level 4.2 For 2D Video (Transfer Syntax)
-    static let mpeg4HP422D = "1.2.840.10008.1.2.4.104"
+    public static let mpeg4HP422D = "1.2.840.10008.1.2.4.104"
     /// Fragmentable MPEG-4 AVC/H.264 High Profile / Level 4.2 For 2D Video (Transfer Syntax)
-    static let mpeg4HP422DF = "1.2.840.10008.1.2.4.104.1"
+    public static let mpeg4HP422DF = "1.2.840.10008.1.2.4.104.1"
     /// MPEG-4 AVC/H.264 High Profile / Level 4.2 For 3D Video (Transfer Syntax)
-    static let mpeg4HP423D = "1.2.840.10008.1.2.4.105"
+    public static let mpeg4HP423D = "1.2.840.10008.1.2.4.105"
     /// Fragmentable MPEG-4 AVC/H.264 High Profile / Level 4.2 For 3D Video (Transfer Syntax)
-    static let mpeg4HP423DF = "1.2.840.10008.1.2.4.105.1"
+    public static let mpeg4HP423DF = "1.2.840.10008.1.2.4.105.1"
     /// MPEG-4 AVC/H.264 Stereo High Profile / Level 4.2 (Transfer Syntax)
-    static let mpeg4HP42STEREO = "1.2.840.10008.1.2.4.106"
+    public static let mpeg4HP42STEREO = "1.2.840.10008.1.2.4.106"
     /// Fragmentable MPEG-4 AVC/H.264 Stereo High Profile / Level 4.2 (Transfer Syntax)
-    static let mpeg4HP42STEREOF = "1.2.840.10008.1.2.4.106.1"
+    public static let mpeg4HP42STEREOF = "1.2.840.10008.1.2.4.106.1"
     /// HEVC/H.265 Main Profile / Level 5.1 (Transfer Syntax)
-    static let hevcmp51 = "1.2.840.10008.1.2.4.107"
+    public static let hevcmp51 = "1.2.840.10008.1.2.4.107"
     /// HEVC/H.265 Main 10 Profile / Level 5.1 (Transfer Syntax)
-    static let hevcm10P51 = "1.2.840.10008.1.2.4.108"
+    public static let hevcm10P51 = "1.2.840.10008.1.2.4.108"
     /// High-Throughput JPEG 2000 Image Compression (Lossless Only) (Transfer Syntax)
-    static let htj2KLossless = "1.2.840.10008.1.2.4.201"
+    public static let htj2KLossless = "1.2.840.10008.1.2.4.201"
     /// High-Throughput JPEG 2000 with RPCL Options Image Compression (Lossless Only) (Transfer Syntax)
-    static let htj2KLosslessRPCL = "1.2.840.10008.1.2.4.202"
+    public static let htj2KLosslessRPCL = "1.2.840.10008.1.2.4.202"
     /// High-Throughput JPEG 2000 Image Compression (Transfer Syntax)
-    static let htj2K = "1.2.840.10008.1.2.4.203"
+    public static let htj2K = "1.2.840.10008.1.2.4.203"
     /// JPIP HTJ2K Referenced (Transfer Syntax)
-    static let jpiphtj2KReferenced = "1.2.840.10008.1.2.4.204"
+    public static let jpiphtj2KReferenced = "1.2.840.10008.1.2.4.204"
     /// JPIP HTJ2K Referenced Deflate (Transfer Syntax)
-    static let jpiphtj2KReferencedDeflate = "1.2.840.10008.1.2.4.205"
+    public static let jpiphtj2KReferencedDeflate = "1.2.840.10008.1.2.4.205"
     /// JPEG Baseline (Process 1) (Transfer Syntax)
-    static let jpegBaseline8Bit = "1.2.840.10008.1.2.4.50"
+    public static let jpegBaseline8Bit = "1.2.840.10008.1.2.4.50"
     /// JPEG Extended (Process 2 and 4) (Transfer Syntax)
-    static let jpegExtended12Bit = "1.2.840.10008.1.2.4.51"
+    public static let jpegExtended12Bit = "1.2.840.10008.1.2.4.51"
     /// JPEG Extended (Process 3 and 5) (Transfer Syntax) (retired)
-    static let jpegExtended35 = "1.2.840.10008.1.2.4.52"
+    public static let jpegExtended35 = "1.2.840.10008.1.2.4.52"
     /// JPEG Spectral Selection, Non-Hierarchical (Process 6 and 8) (Transfer Syntax) (retired)
-    static let jpegSpectralSelectionNonHierarchical68 = "1.2.840.10008.1.2.4.53"
+    public static let jpegSpectralSelectionNonHierarchical68 = "1.2.840.10008.1.2.4.53"
     /// JPEG Spectral Selection, Non-Hierarchical (Process 7 and 9) (Transfer Syntax) (retired)
-    static let jpegSpectralSelectionNonHierarchical79 = "1.2.840.10008.1.2.4.54"
+    public static let jpegSpectralSelectionNonHierarchical79 = "1.2.840.10008.1.2.4.54"
     /// JPEG Full Progression, Non-Hierarchical (Process 10 and 12) (Transfer Syntax) (retired)
-    static let jpegFullProgressionNonHierarchical1012 = "1.2.840.10008.1.2.4.55"
+    public static let jpegFullProgressionNonHierarchical1012 = "1.2.840.10008.1.2.4.55"
     /// JPEG Full Progression, Non-Hierarchical (Process 11 and 13) (Transfer Syntax) (retired)
-    static let jpegFullProgressionNonHierarchical1113 = "1.2.840.10008.1.2.4.56"
+    public static let jpegFullProgressionNonHierarchical1113 = "1.2.840.10008.1.2.4.56"
     /// JPEG Lossless, Non-Hierarchical (Process 14) (Transfer Syntax)
-    static let jpegLossless = "1.2.840.10008.1.2.4.57"
+    public static let jpegLossless = "1.2.840.10008.1.2.4.57"
     /// JPEG Lossless, Non-Hierarchical (Process 15) (Transfer Syntax) (retired)
-    static let jpegLosslessNonHierarchical15 = "1.2.840.10008.1.2.4.58"
+    public static let jpegLosslessNonHierarchical15 = "1.2.840.10008.1.2.4.58"
     /// JPEG Extended, Hierarchical (Process 16 and 18) (Transfer Syntax) (retired)
-    static let jpegExtendedHierarchical1618 = "1.2.840.10008.1.2.4.59"
+    public static let jpegExtendedHierarchical1618 = "1.2.840.10008.1.2.4.59"
     /// JPEG Extended, Hierarchical (Process 17 and 19) (Transfer Syntax) (retired)
-    static let jpegExtendedHierarchical1719 = "1.2.840.10008.1.2.4.60"
+    public static let jpegExtendedHierarchical1719 = "1.2.840.10008.1.2.4.60"
     /// JPEG Spectral Selection, Hierarchical (Process 20 and 22) (Transfer Syntax) (retired)
-    static let jpegSpectralSelectionHierarchical2022 = "1.2.840.10008.1.2.4.61"
+    public static let jpegSpectralSelectionHierarchical2022 = "1.2.840.10008.1.2.4.61"
     /// JPEG Spectral Selection, Hierarchical (Process 21 and 23) (Transfer Syntax) (retired)
-    static let jpegSpectralSelectionHierarchical2123 = "1.2.840.10008.1.2.4.62"
+    public static let jpegSpectralSelectionHierarchical2123 = "1.2.840.10008.1.2.4.62"
     /// JPEG Full Progression, Hierarchical (Process 24 and 26) (Transfer Syntax) (retired)
-    static let jpegFullProgressionHierarchical2426 = "1.2.840.10008.1.2.4.63"
+    public static let jpegFullProgressionHierarchical2426 = "1.2.840.10008.1.2.4.63"
     /// JPEG Full Progression, Hierarchical (Process 25 and 27) (Transfer Syntax) (retired)
-    static let jpegFullProgressionHierarchical2527 = "1.2.840.10008.1.2.4.64"
+    public static let jpegFullProgressionHierarchical2527 = "1.2.840.10008.1.2.4.64"
     /// JPEG Lossless, Hierarchical (Process 28) (Transfer Syntax) (retired)
-    static let jpegLosslessHierarchical28 = "1.2.840.10008.1.2.4.65"
+    public static let jpegLosslessHierarchical28 = "1.2.840.10008.1.2.4.65"
     /// JPEG Lossless, Hierarchical (Process 29) (Transfer Syntax) (retired)
-    static let jpegLosslessHierarchical29 = "1.2.840.10008.1.2.4.66"
+    public static let jpegLosslessHierarchical29 = "1.2.840.10008.1.2.4.66"
     /// JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14 [Selection Value 1]) (Transfer Syntax)
-    static let jpegLosslessSV1 = "1.2.840.10008.1.2.4.70"
+    public static let jpegLosslessSV1 = "1.2.840.10008.1.2.4.70"
     /// JPEG-LS Lossless Image Compression (Transfer Syntax)
-    static let jpeglsLossless = "1.2.840.10008.1.2.4.80"
+    public static let jpeglsLossless = "1.2.840.10008.1.2.4.80"
     /// JPEG-LS Lossy (Near-Lossless) Image Compression (Transfer Syntax)
-    static let jpeglsNearLossless = "1.2.840.10008.1.2.4.81"
+    public static let jpeglsNearLossless = "1.2.840.10008.1.2.4.81"
     /// JPEG 2000 Image Compression (Lossless Only) (Transfer Syntax)
-    static let jpeg2000Lossless = "1.2.840.10008.1.2.4.90"
+    public static let jpeg2000Lossless = "1.2.840.10008.1.2.4.90"
     /// JPEG 2000 Image Compression (Transfer Syntax)
-    static let jpeg2000 = "1.2.840.10008.1.2.4.91"
+    public static let jpeg2000 = "1.2.840.10008.1.2.4.91"
     /// JPEG 2000 Part 2 Multi-component Image Compression (Lossless Only) (Transfer Syntax)
-    static let jpeg2000MCLossless = "1.2.840.10008.1.2.4.92"
+    public static let jpeg2000MCLossless = "1.2.840.10008.1.2.4.92"
     /// JPEG 2000 Part 2 Multi-component Image Compression (Transfer Syntax)
-    static let jpeg2000MC = "1.2.840.10008.1.2.4.93"
+    public static let jpeg2000MC = "1.2.840.10008.1.2.4.93"
     /// JPIP Referenced (Transfer Syntax)
-    static let jpipReferenced = "1.2.840.10008.1.2.4.94"
+    public static let jpipReferenced = "1.2.840.10008.1.2.4.94"
     /// JPIP Referenced Deflate (Transfer Syntax)
-    static let jpipReferencedDeflate = "1.2.840.10008.1.2.4.95"
+    public static let jpipReferencedDeflate = "1.2.840.10008.1.2.4.95"
     /// RLE Lossless (Transfer Syntax)
-    static let rleLossless = "1.2.840.10008.1.2.5"
+    public static let rleLossless = "1.2.840.10008.1.2.5"
     /// RFC 2557 MIME encapsulation (Transfer Syntax) (retired)
-    static let rfc2557MIMEEncapsulation = "1.2.840.10008.1.2.6.1"
+    public static let rfc2557MIMEEncapsulation = "1.2.840.10008.1.2.6.1"
     /// XML Encoding (Transfer Syntax) (retired)
-    static let xmlEncoding = "1.2.840.10008.1.2.6.2"
+    public static let xmlEncoding = "1.2.840.10008.1.2.6.2"
     /// SMPTE ST 2110-20 Uncompressed Progressive Active Video (Transfer Syntax)
-    static let smptest211020UncompressedProgressiveActiveVideo = "1.2.840.10008.1.2.7.1"
+    public static let smptest211020UncompressedProgressiveActiveVideo = "1.2.840.10008.1.2.7.1"
     /// SMPTE ST 2110-20 Uncompressed Interlaced Active Video (Transfer Syntax)
-    static let smptest211020UncompressedInterlacedActiveVideo = "1.2.840.10008.1.2.7.2"
+    public static let smptest211020UncompressedInterlacedActiveVideo = "1.2.840.10008.1.2.7.2"
     /// SMPTE ST 2110-30 PCM Digital Audio (Transfer Syntax)
-    static let smptest211030PCMDigitalAudio = "1.2.840.10008.1.2.7.3"
+    public static let smptest211030PCMDigitalAudio = "1.2.840.10008.1.2.7.3"
     /// Papyrus 3 Implicit VR Little Endian (Transfer Syntax) (retired)
-    static let papyrus3ImplicitVRLittleEndian = "1.2.840.10008.1.20"
+    public static let papyrus3ImplicitVRLittleEndian = "1.2.840.10008.1.20"
     /// Storage Commitment Push Model SOP Class (SOP Class)
-    static let storageCommitmentPushModel = "1.2.840.10008.1.20.1"
+    public static let storageCommitmentPushModel = "1.2.840.10008.1.20.1"
     /// Storage Commitment Push Model SOP Instance (Well-known SOP Instance)
-    static let storageCommitmentPushModelInstance = "1.2.840.10008.1.20.1.1"
+    public static let storageCommitmentPushModelInstance = "1.2.840.10008.1.20.1.1"
     /// Storage Commitment Pull Model SOP Class (SOP Class) (retired)
-    static let storageCommitmentPullModel = "1.2.840.10008.1.20.2"
+    public static let storageCommitmentPullModel = "1.2.840.10008.1.20.2"
     /// Storage Commitment Pull Model SOP Instance (Well-known SOP Instance) (retired)
-    static let storageCommitmentPullModelInstance = "1.2.840.10008.1.20.2.1"
+    public static let storageCommitmentPullModelInstance = "1.2.840.10008.1.20.2.1"
     /// Media Storage Directory Storage (SOP Class)
-    static let mediaStorageDirectoryStorage = "1.2.840.10008.1.3.10"
+    public static let mediaStorageDirectoryStorage = "1.2.840.10008.1.3.10"
     /// Talairach Brain Atlas Frame of Reference (Well-known frame of reference)
-    static let talairachBrainAtlas = "1.2.840.10008.1.4.1.1"
+    public static let talairachBrainAtlas = "1.2.840.10008.1.4.1.1"
     /// SPM2 GRAY Frame of Reference (Well-known frame of reference)
-    static let spm2GRAY = "1.2.840.10008.1.4.1.10"
+    public static let spm2GRAY = "1.2.840.10008.1.4.1.10"
     /// SPM2 WHITE Frame of Reference (Well-known frame of reference)
-    static let spm2WHITE = "1.2.840.10008.1.4.1.11"
+    public static let spm2WHITE = "1.2.840.10008.1.4.1.11"
     /// SPM2 CSF Frame of Reference (Well-known frame of reference)
-    static let spm2CSF = "1.2.840.10008.1.4.1.12"
+    public static let spm2CSF = "1.2.840.10008.1.4.1.12"
     /// SPM2 BRAINMASK Frame of Reference (Well-known frame of reference)
-    static let spm2BRAINMASK = "1.2.840.10008.1.4.1.13"
+    public static let spm2BRAINMASK = "1.2.840.10008.1.4.1.13"
     /// SPM2 AVG305T1 Frame of Reference (Well-known frame of reference)
-    static let spm2AVG305T1 = "1.2.840.10008.1.4.1.14"
+    public static let spm2AVG305T1 = "1.2.840.10008.1.4.1.14"
     /// SPM2 AVG152T1 Frame of Reference (Well-known frame of reference)
-    static let spm2AVG152T1 = "1.2.840.10008.1.4.1.15"
+    public static let spm2AVG152T1 = "1.2.840.10008.1.4.1.15"
     /// SPM2 AVG152T2 Frame of Reference (Well-known frame of reference)
-    static let spm2AVG152T2 = "1.2.840.10008.1.4.1.16"
+    public static let spm2AVG152T2 = "1.2.840.10008.1.4.1.16"
     /// SPM2 AVG152PD Frame of Reference (Well-known frame of reference)
-    static let spm2AVG152PD = "1.2.840.10008.1.4.1.17"
+    public static let spm2AVG152PD = "1.2.840.10008.1.4.1.17"
     /// SPM2 SINGLESUBJT1 Frame of Reference (Well-known frame of reference)
-    static let spm2SINGLESUBJT1 = "1.2.840.10008.1.4.1.18"
+    public static let spm2SINGLESUBJT1 = "1.2.840.10008.1.4.1.18"
     /// SPM2 T1 Frame of Reference (Well-known frame of reference)
-    static let spm2T1 = "1.2.840.10008.1.4.1.2"
+    public static let spm2T1 = "1.2.840.10008.1.4.1.2"
     /// SPM2 T2 Frame of Reference (Well-known frame of reference)
-    static let spm2T2 = "1.2.840.10008.1.4.1.3"
+    public static let spm2T2 = "1.2.840.10008.1.4.1.3"
     /// SPM2 PD Frame of Reference (Well-known frame of reference)
-    static let spm2PD = "1.2.840.10008.1.4.1.4"
+    public static let spm2PD = "1.2.840.10008.1.4.1.4"
     /// SPM2 EPI Frame of Reference (Well-known frame of reference)
-    static let spm2EPI = "1.2.840.10008.1.4.1.5"
+    public static let spm2EPI = "1.2.840.10008.1.4.1.5"
     /// SPM2 FIL T1 Frame of Reference (Well-known frame of reference)
-    static let spm2FILT1 = "1.2.840.10008.1.4.1.6"
+    public static let spm2FILT1 = "1.2.840.10008.1.4.1.6"
     /// SPM2 PET Frame of Reference (Well-known frame of reference)
-    static let spm2PET = "1.2.840.10008.1.4.1.7"
+    public static let spm2PET = "1.2.840.10008.1.4.1.7"
     /// SPM2 TRANSM Frame of Reference (Well-known frame of reference)
-    static let spm2TRANSM = "1.2.840.10008.1.4.1.8"
+    public static let spm2TRANSM = "1.2.840.10008.1.4.1.8"
     /// SPM2 SPECT Frame of Reference (Well-known frame of reference)
-    static let spm2SPECT = "1.2.840.10008.1.4.1.9"
+    public static let spm2SPECT = "1.2.840.10008.1.4.1.9"
     /// ICBM 452 T1 Frame of Reference (Well-known frame of reference)
-    static let icbm452T1 = "1.2.840.10008.1.4.2.1"
+    public static let icbm452T1 = "1.2.840.10008.1.4.2.1"
     /// ICBM Single Subject MRI Frame of Reference (Well-known frame of reference)
-    static let icbmSingleSubjectMRI = "1.2.840.10008.1.4.2.2"
+    public static let icbmSingleSubjectMRI = "1.2.840.10008.1.4.2.2"
     /// IEC 61217 Fixed Coordinate System Frame of Reference (Well-known frame of reference)
-    static let iec61217FixedCoordinateSystem = "1.2.840.10008.1.4.3.1"
+    public static let iec61217FixedCoordinateSystem = "1.2.840.10008.1.4.3.1"
     /// Standard Robotic-Arm Coordinate System Frame of Reference (Well-known frame of reference)
-    static let standardRoboticArmCoordinateSystem = "1.2.840.10008.1.4.3.2"
+    public static let standardRoboticArmCoordinateSystem = "1.2.840.10008.1.4.3.2"
     /// IEC 61217 Table Top Coordinate System Frame of Reference (Well-known frame of reference)
-    static let iec61217TableTopCoordinateSystem = "1.2.840.10008.1.4.3.3"
+    public static let iec61217TableTopCoordinateSystem = "1.2.840.10008.1.4.3.3"
     /// SRI24 Frame of Reference (Well-known frame of reference)
-    static let sri24 = "1.2.840.10008.1.4.4.1"
+    public static let sri24 = "1.2.840.10008.1.4.4.1"
     /// Colin27 Frame of Reference (Well-known frame of reference)
-    static let colin27 = "1.2.840.10008.1.4.5.1"
+    public static let colin27 = "1.2.840.10008.1.4.5.1"
     /// LPBA40/AIR Frame of Reference (Well-known frame of reference)
-    static let lpba40AIR = "1.2.840.10008.1.4.6.1"
+    public static let lpba40AIR = "1.2.840.10008.1.4.6.1"
     /// LPBA40/FLIRT Frame of Reference (Well-known frame of reference)
-    static let lpba40FLIRT = "1.2.840.10008.1.4.6.2"
+    public static let lpba40FLIRT = "1.2.840.10008.1.4.6.2"
     /// LPBA40/SPM5 Frame of Reference (Well-known frame of reference)
-    static let lpba40SPM5 = "1.2.840.10008.1.4.6.3"
+    public static let lpba40SPM5 = "1.2.840.10008.1.4.6.3"
     /// Procedural Event Logging SOP Class (SOP Class)
-    static let proceduralEventLogging = "1.2.840.10008.1.40"
+    public static let proceduralEventLogging = "1.2.840.10008.1.40"
     /// Procedural Event Logging SOP Instance (Well-known SOP Instance)
-    static let proceduralEventLoggingInstance = "1.2.840.10008.1.40.1"
+    public static let proceduralEventLoggingInstance = "1.2.840.10008.1.40.1"
     /// Substance Administration Logging SOP Class (SOP Class)
-    static let substanceAdministrationLogging = "1.2.840.10008.1.42"
+    public static let substanceAdministrationLogging = "1.2.840.10008.1.42"
     /// Substance Administration Logging SOP Instance (Well-known SOP Instance)
-    static let substanceAdministrationLoggingInstance = "1.2.840.10008.1.42.1"
+    public static let substanceAdministrationLoggingInstance = "1.2.840.10008.1.42.1"
     /// Hot Iron Color Palette SOP Instance (Well-known SOP Instance)
-    static let hotIronPalette = "1.2.840.10008.1.5.1"
+    public static let hotIronPalette = "1.2.840.10008.1.5.1"
     /// PET Color Palette SOP Instance (Well-known SOP Instance)
-    static let petPalette = "1.2.840.10008.1.5.2"
+    public static let petPalette = "1.2.840.10008.1.5.2"
     /// Hot Metal Blue Color Palette SOP Instance (Well-known SOP Instance)
-    static let hotMetalBluePalette = "1.2.840.10008.1.5.3"
+    public static let hotMetalBluePalette = "1.2.840.10008.1.5.3"
     /// PET 20 Step Color Palette SOP Instance (Well-known SOP Instance)
-    static let pet20StepPalette = "1.2.840.10008.1.5.4"
+    public static let pet20StepPalette = "1.2.840.10008.1.5.4"
     /// Spring Color Palette SOP Instance (Well-known SOP Instance)
-    static let springPalette = "1.2.840.10008.1.5.5"
+    public static let springPalette = "1.2.840.10008.1.5.5"
     /// Summer Color Palette SOP Instance (Well-known SOP Instance)
-    static let summerPalette = "1.2.840.10008.1.5.6"
+    public static let summerPalette = "1.2.840.10008.1.5.6"
     /// Fall Color Palette SOP Instance (Well-known SOP Instance)
-    static let fallPalette = "1.2.840.10008.1.5.7"
+    public static let fallPalette = "1.2.840.10008.1.5.7"
     /// Winter Color Palette SOP Instance (Well-known SOP Instance)
-    static let winterPalette = "1.2.840.10008.1.5.8"
+    public static let winterPalette = "1.2.840.10008.1.5.8"
     /// Basic Study Content Notification SOP Class (SOP Class) (retired)
-    static let basicStudyContentNotification = "1.2.840.10008.1.9"
+    public static let basicStudyContentNotification = "1.2.840.10008.1.9"
     /// Video Endoscopic Image Real-Time Communication (SOP Class)
-    static let videoEndoscopicImageRealTimeCommunication = "1.2.840.10008.10.1"
+    public static let videoEndoscopicImageRealTimeCommunication = "1.2.840.10008.10.1"
     /// Video Photographic Image Real-Time Communication (SOP Class)
-    static let videoPhotographicImageRealTimeCommunication = "1.2.840.10008.10.2"
+    public static let videoPhotographicImageRealTimeCommunication = "1.2.840.10008.10.2"
     /// Audio Waveform Real-Time Communication (SOP Class)
-    static let audioWaveformRealTimeCommunication = "1.2.840.10008.10.3"
+    public static let audioWaveformRealTimeCommunication = "1.2.840.10008.10.3"
     /// Rendition Selection Document Real-Time Communication (SOP Class)
-    static let renditionSelectionDocumentRealTimeCommunication = "1.2.840.10008.10.4"
+    public static let renditionSelectionDocumentRealTimeCommunication = "1.2.840.10008.10.4"
     /// dicomDeviceName (LDAP OID)
-    static let dicomDeviceName = "1.2.840.10008.15.0.3.1"
+    public static let dicomDeviceName = "1.2.840.10008.15.0.3.1"
     /// dicomAssociationInitiator (LDAP OID)
-    static let dicomAssociationInitiator = "1.2.840.10008.15.0.3.10"
+    public static let dicomAssociationInitiator = "1.2.840.10008.15.0.3.10"
     /// dicomAssociationAcceptor (LDAP OID)
-    static let dicomAssociationAcceptor = "1.2.840.10008.15.0.3.11"
+    public static let dicomAssociationAcceptor = "1.2.840.10008.15.0.3.11"
     /// dicomHostname (LDAP OID)
-    static let dicomHostname = "1.2.840.10008.15.0.3.12"
+    public static let dicomHostname = "1.2.840.10008.15.0.3.12"
     /// dicomPort (LDAP OID)
-    static let dicomPort = "1.2.840.10008.15.0.3.13"
+    public static let dicomPort = "1.2.840.10008.15.0.3.13"
     /// dicomSOPClass (LDAP OID)
-    static let dicomSOPClass = "1.2.840.10008.15.0.3.14"
+    public static let dicomSOPClass = "1.2.840.10008.15.0.3.14"
     /// dicomTransferRole (LDAP OID)
-    static let dicomTransferRole = "1.2.840.10008.15.0.3.15"
+    public static let dicomTransferRole = "1.2.840.10008.15.0.3.15"
     /// dicomTransferSyntax (LDAP OID)
-    static let dicomTransferSyntax = "1.2.840.10008.15.0.3.16"
+    public static let dicomTransferSyntax = "1.2.840.10008.15.0.3.16"
     /// dicomPrimaryDeviceType (LDAP OID)
-    static let dicomPrimaryDeviceType = "1.2.840.10008.15.0.3.17"
+    public static let dicomPrimaryDeviceType = "1.2.840.10008.15.0.3.17"
     /// dicomRelatedDeviceReference (LDAP OID)
-    static let dicomRelatedDeviceReference = "1.2.840.10008.15.0.3.18"
+    public static let dicomRelatedDeviceReference = "1.2.840.10008.15.0.3.18"
     /// dicomPreferredCalledAETitle (LDAP OID)
-    static let dicomPreferredCalledAETitle = "1.2.840.10008.15.0.3.19"
+    public static let dicomPreferredCalledAETitle = "1.2.840.10008.15.0.3.19"
     /// dicomDescription (LDAP OID)
-    static let dicomDescription = "1.2.840.10008.15.0.3.2"
+    public static let dicomDescription = "1.2.840.10008.15.0.3.2"
     /// dicomTLSCyphersuite (LDAP OID)
-    static let dicomTLSCyphersuite = "1.2.840.10008.15.0.3.20"
+    public static let dicomTLSCyphersuite = "1.2.840.10008.15.0.3.20"
     /// dicomAuthorizedNodeCertificateReference (LDAP OID)
-    static let dicomAuthorizedNodeCertificateReference = "1.2.840.10008.15.0.3.21"
+    public static let dicomAuthorizedNodeCertificateReference = "1.2.840.10008.15.0.3.21"
     /// dicomThisNodeCertificateReference (LDAP OID)
-    static let dicomThisNodeCertificateReference = "1.2.840.10008.15.0.3.22"
+    public static let dicomThisNodeCertificateReference = "1.2.840.10008.15.0.3.22"
     /// dicomInstalled (LDAP OID)
-    static let dicomInstalled = "1.2.840.10008.15.0.3.23"
+    public static let dicomInstalled = "1.2.840.10008.15.0.3.23"
     /// dicomStationName (LDAP OID)
-    static let dicomStationName = "1.2.840.10008.15.0.3.24"
+    public static let dicomStationName = "1.2.840.10008.15.0.3.24"
     /// dicomDeviceSerialNumber (LDAP OID)
-    static let dicomDeviceSerialNumber = "1.2.840.10008.15.0.3.25"
+    public static let dicomDeviceSerialNumber = "1.2.840.10008.15.0.3.25"
     /// dicomInstitutionName (LDAP OID)
-    static let dicomInstitutionName = "1.2.840.10008.15.0.3.26"
+    public static let dicomInstitutionName = "1.2.840.10008.15.0.3.26"
     /// dicomInstitutionAddress (LDAP OID)
-    static let dicomInstitutionAddress = "1.2.840.10008.15.0.3.27"
+    public static let dicomInstitutionAddress = "1.2.840.10008.15.0.3.27"
     /// dicomInstitutionDepartmentName (LDAP OID)
-    static let dicomInstitutionDepartmentName = "1.2.840.10008.15.0.3.28"
+    public static let dicomInstitutionDepartmentName = "1.2.840.10008.15.0.3.28"
     /// dicomIssuerOfPatientID (LDAP OID)
-    static let dicomIssuerOfPatientID = "1.2.840.10008.15.0.3.29"
+    public static let dicomIssuerOfPatientID = "1.2.840.10008.15.0.3.29"
     /// dicomManufacturer (LDAP OID)
-    static let dicomManufacturer = "1.2.840.10008.15.0.3.3"
+    public static let dicomManufacturer = "1.2.840.10008.15.0.3.3"
     /// dicomPreferredCallingAETitle (LDAP OID)
-    static let dicomPreferredCallingAETitle = "1.2.840.10008.15.0.3.30"
+    public static let dicomPreferredCallingAETitle = "1.2.840.10008.15.0.3.30"
     /// dicomSupportedCharacterSet (LDAP OID)
-    static let dicomSupportedCharacterSet = "1.2.840.10008.15.0.3.31"
+    public static let dicomSupportedCharacterSet = "1.2.840.10008.15.0.3.31"
     /// dicomManufacturerModelName (LDAP OID)
-    static let dicomManufacturerModelName = "1.2.840.10008.15.0.3.4"
+    public static let dicomManufacturerModelName = "1.2.840.10008.15.0.3.4"
     /// dicomSoftwareVersion (LDAP OID)
-    static let dicomSoftwareVersion = "1.2.840.10008.15.0.3.5"
+    public static let dicomSoftwareVersion = "1.2.840.10008.15.0.3.5"
     /// dicomVendorData (LDAP OID)
-    static let dicomVendorData = "1.2.840.10008.15.0.3.6"
+    public static let dicomVendorData = "1.2.840.10008.15.0.3.6"
     /// dicomAETitle (LDAP OID)
-    static let dicomAETitle = "1.2.840.10008.15.0.3.7"
+    public static let dicomAETitle = "1.2.840.10008.15.0.3.7"
     /// dicomNetworkConnectionReference (LDAP OID)
-    static let dicomNetworkConnectionReference = "1.2.840.10008.15.0.3.8"
+    public static let dicomNetworkConnectionReference = "1.2.840.10008.15.0.3.8"
     /// dicomApplicationCluster (LDAP OID)
-    static let dicomApplicationCluster = "1.2.840.10008.15.0.3.9"
+    public static let dicomApplicationCluster = "1.2.840.10008.15.0.3.9"
     /// dicomConfigurationRoot (LDAP OID)
-    static let dicomConfigurationRoot = "1.2.840.10008.15.0.4.1"
+    public static let dicomConfigurationRoot = "1.2.840.10008.15.0.4.1"
     /// dicomDevicesRoot (LDAP OID)
-    static let dicomDevicesRoot = "1.2.840.10008.15.0.4.2"
+    public static let dicomDevicesRoot = "1.2.840.10008.15.0.4.2"
     /// dicomUniqueAETitlesRegistryRoot (LDAP OID)
-    static let dicomUniqueAETitlesRegistryRoot = "1.2.840.10008.15.0.4.3"
+    public static let dicomUniqueAETitlesRegistryRoot = "1.2.840.10008.15.0.4.3"
     /// dicomDevice (LDAP OID)
-    static let dicomDevice = "1.2.840.10008.15.0.4.4"
+    public static let dicomDevice = "1.2.840.10008.15.0.4.4"
     /// dicomNetworkAE (LDAP OID)
-    static let dicomNetworkAE = "1.2.840.10008.15.0.4.5"
+    public static let dicomNetworkAE = "1.2.840.10008.15.0.4.5"
     /// dicomNetworkConnection (LDAP OID)
-    static let dicomNetworkConnection = "1.2.840.10008.15.0.4.6"
+    public static let dicomNetworkConnection = "1.2.840.10008.15.0.4.6"
     /// dicomUniqueAETitle (LDAP OID)
-    static let dicomUniqueAETitle = "1.2.840.10008.15.0.4.7"
+    public static let dicomUniqueAETitle = "1.2.840.10008.15.0.4.7"
     /// dicomTransferCapability (LDAP OID)
-    static let dicomTransferCapability = "1.2.840.10008.15.0.4.8"
+    public static let dicomTransferCapability = "1.2.840.10008.15.0.4.8"
     /// Universal Coordinated Time (Synchronization Frame of Reference)
-    static let utc = "1.2.840.10008.15.1.1"
+    public static let utc = "1.2.840.10008.15.1.1"
     /// Dublin Core (Coding Scheme)
-    static let dc = "1.2.840.10008.2.16.10"
+    public static let dc = "1.2.840.10008.2.16.10"
     /// New York University Melanoma Clinical Cooperative Group (Coding Scheme)
-    static let nyumccg = "1.2.840.10008.2.16.11"
+    public static let nyumccg = "1.2.840.10008.2.16.11"
     /// Mayo Clinic Non-radiological Images Specific Body Structure Anatomical Surface Region Guide (Coding Scheme)
-    static let mayonrisbsasrg = "1.2.840.10008.2.16.12"
+    public static let mayonrisbsasrg = "1.2.840.10008.2.16.12"
     /// Image Biomarker Standardisation Initiative (Coding Scheme)
-    static let ibsi = "1.2.840.10008.2.16.13"
+    public static let ibsi = "1.2.840.10008.2.16.13"
     /// Radiomics Ontology (Coding Scheme)
-    static let ro = "1.2.840.10008.2.16.14"
+    public static let ro = "1.2.840.10008.2.16.14"
     /// RadElement (Coding Scheme)
-    static let radelement = "1.2.840.10008.2.16.15"
+    public static let radelement = "1.2.840.10008.2.16.15"
     /// ICD-11 (Coding Scheme)
-    static let i11 = "1.2.840.10008.2.16.16"
+    public static let i11 = "1.2.840.10008.2.16.16"
     /// Unified numbering system (UNS) for metals and alloys (Coding Scheme)
-    static let uns = "1.2.840.10008.2.16.17"
+    public static let uns = "1.2.840.10008.2.16.17"
     /// Research Resource Identification (Coding Scheme)
-    static let rrid = "1.2.840.10008.2.16.18"
+    public static let rrid = "1.2.840.10008.2.16.18"
     /// DICOM Controlled Terminology (Coding Scheme)
-    static let dcm = "1.2.840.10008.2.16.4"
+    public static let dcm = "1.2.840.10008.2.16.4"
     /// Adult Mouse Anatomy Ontology (Coding Scheme)
-    static let ma = "1.2.840.10008.2.16.5"
+    public static let ma = "1.2.840.10008.2.16.5"
     /// Uberon Ontology (Coding Scheme)
-    static let uberon = "1.2.840.10008.2.16.6"
+    public static let uberon = "1.2.840.10008.2.16.6"
     /// Integrated Taxonomic Information System (ITIS) Taxonomic Serial Number (TSN) (Coding Scheme)
-    static let itis_TSN = "1.2.840.10008.2.16.7"
+    public static let itis_TSN = "1.2.840.10008.2.16.7"
     /// Mouse Genome Initiative (MGI) (Coding Scheme)
-    static let mgi = "1.2.840.10008.2.16.8"
+    public static let mgi = "1.2.840.10008.2.16.8"
     /// PubChem Compound CID (Coding Scheme)
-    static let pubchem_CID = "1.2.840.10008.2.16.9"
+    public static let pubchem_CID = "1.2.840.10008.2.16.9"
     /// DICOM UID Registry (DICOM UIDs as a Coding Scheme)
-    static let dcmuid = "1.2.840.10008.2.6.1"
+    public static let dcmuid = "1.2.840.10008.2.6.1"
     /// DICOM Application Context Name (Application Context Name)
-    static let dicomApplicationContext = "1.2.840.10008.3.1.1.1"
+    public static let dicomApplicationContext = "1.2.840.10008.3.1.1.1"
     /// Detached Patient Management SOP Class (SOP Class) (retired)
-    static let detachedPatientManagement = "1.2.840.10008.3.1.2.1.1"
+    public static let detachedPatientManagement = "1.2.840.10008.3.1.2.1.1"
     /// Detached Patient Management Meta SOP Class (Meta SOP Class) (retired)
-    static let detachedPatientManagementMeta = "1.2.840.10008.3.1.2.1.4"
+    public static let detachedPatientManagementMeta = "1.2.840.10008.3.1.2.1.4"
     /// Detached Visit Management SOP Class (SOP Class) (retired)
-    static let detachedVisitManagement = "1.2.840.10008.3.1.2.2.1"
+    public static let detachedVisitManagement = "1.2.840.10008.3.1.2.2.1"
     /// Detached Study Management SOP Class (SOP Class) (retired)
-    static let detachedStudyManagement = "1.2.840.10008.3.1.2.3.1"
+    public static let detachedStudyManagement = "1.2.840.10008.3.1.2.3.1"
     /// Study Component Management SOP Class (SOP Class) (retired)
-    static let studyComponentManagement = "1.2.840.10008.3.1.2.3.2"
+    public static let studyComponentManagement = "1.2.840.10008.3.1.2.3.2"
     /// Modality Performed Procedure Step SOP Class (SOP Class)
-    static let modalityPerformedProcedureStep = "1.2.840.10008.3.1.2.3.3"
+    public static let modalityPerformedProcedureStep = "1.2.840.10008.3.1.2.3.3"
     /// Modality Performed Procedure Step Retrieve SOP Class (SOP Class)
-    static let modalityPerformedProcedureStepRetrieve = "1.2.840.10008.3.1.2.3.4"
+    public static let modalityPerformedProcedureStepRetrieve = "1.2.840.10008.3.1.2.3.4"
     /// Modality Performed Procedure Step Notification SOP Class (SOP Class)
-    static let modalityPerformedProcedureStepNotification = "1.2.840.10008.3.1.2.3.5"
+    public static let modalityPerformedProcedureStepNotification = "1.2.840.10008.3.1.2.3.5"
     /// Detached Results Management SOP Class (SOP Class) (retired)
-    static let detachedResultsManagement = "1.2.840.10008.3.1.2.5.1"
+    public static let detachedResultsManagement = "1.2.840.10008.3.1.2.5.1"
     /// Detached Results Management Meta SOP Class (Meta SOP Class) (retired)
-    static let detachedResultsManagementMeta = "1.2.840.10008.3.1.2.5.4"
+    public static let detachedResultsManagementMeta = "1.2.840.10008.3.1.2.5.4"
     /// Detached Study Management Meta SOP Class (Meta SOP Class) (retired)
-    static let detachedStudyManagementMeta = "1.2.840.10008.3.1.2.5.5"
+    public static let detachedStudyManagementMeta = "1.2.840.10008.3.1.2.5.5"
     /// Detached Interpretation Management SOP Class (SOP Class) (retired)
-    static let detachedInterpretationManagement = "1.2.840.10008.3.1.2.6.1"
+    public static let detachedInterpretationManagement = "1.2.840.10008.3.1.2.6.1"
     /// Storage Service Class (Service Class)
-    static let storage = "1.2.840.10008.4.2"
+    public static let storage = "1.2.840.10008.4.2"
     /// Basic Film Session SOP Class (SOP Class)
-    static let basicFilmSession = "1.2.840.10008.5.1.1.1"
+    public static let basicFilmSession = "1.2.840.10008.5.1.1.1"
     /// Print Job SOP Class (SOP Class)
-    static let printJob = "1.2.840.10008.5.1.1.14"
+    public static let printJob = "1.2.840.10008.5.1.1.14"
     /// Basic Annotation Box SOP Class (SOP Class)
-    static let basicAnnotationBox = "1.2.840.10008.5.1.1.15"
+    public static let basicAnnotationBox = "1.2.840.10008.5.1.1.15"
     /// Printer SOP Class (SOP Class)
-    static let printer = "1.2.840.10008.5.1.1.16"
+    public static let printer = "1.2.840.10008.5.1.1.16"
     /// Printer Configuration Retrieval SOP Class (SOP Class)
-    static let printerConfigurationRetrieval = "1.2.840.10008.5.1.1.16.376"
+    public static let printerConfigurationRetrieval = "1.2.840.10008.5.1.1.16.376"
     /// Printer SOP Instance (Well-known SOP Instance)
-    static let printerInstance = "1.2.840.10008.5.1.1.17"
+    public static let printerInstance = "1.2.840.10008.5.1.1.17"
     /// Printer Configuration Retrieval SOP Instance (Well-known SOP Instance)
-    static let printerConfigurationRetrievalInstance = "1.2.840.10008.5.1.1.17.376"
+    public static let printerConfigurationRetrievalInstance = "1.2.840.10008.5.1.1.17.376"
     /// Basic Color Print Management Meta SOP Class (Meta SOP Class)
-    static let basicColorPrintManagementMeta = "1.2.840.10008.5.1.1.18"
+    public static let basicColorPrintManagementMeta = "1.2.840.10008.5.1.1.18"
     /// Referenced Color Print Management Meta SOP Class (Meta SOP Class) (retired)
-    static let referencedColorPrintManagementMeta = "1.2.840.10008.5.1.1.18.1"
+    public static let referencedColorPrintManagementMeta = "1.2.840.10008.5.1.1.18.1"
     /// Basic Film Box SOP Class (SOP Class)
-    static let basicFilmBox = "1.2.840.10008.5.1.1.2"
+    public static let basicFilmBox = "1.2.840.10008.5.1.1.2"
     /// VOI LUT Box SOP Class (SOP Class)
-    static let voilutBox = "1.2.840.10008.5.1.1.22"
+    public static let voilutBox = "1.2.840.10008.5.1.1.22"
     /// Presentation LUT SOP Class (SOP Class)
-    static let presentationLUT = "1.2.840.10008.5.1.1.23"
+    public static let presentationLUT = "1.2.840.10008.5.1.1.23"
     /// Image Overlay Box SOP Class (SOP Class) (retired)
-    static let imageOverlayBox = "1.2.840.10008.5.1.1.24"
+    public static let imageOverlayBox = "1.2.840.10008.5.1.1.24"
     /// Basic Print Image Overlay Box SOP Class (SOP Class) (retired)
-    static let basicPrintImageOverlayBox = "1.2.840.10008.5.1.1.24.1"
+    public static let basicPrintImageOverlayBox = "1.2.840.10008.5.1.1.24.1"
     /// Print Queue SOP Instance (Well-known SOP Instance) (retired)
-    static let printQueueInstance = "1.2.840.10008.5.1.1.25"
+    public static let printQueueInstance = "1.2.840.10008.5.1.1.25"
     /// Print Queue Management SOP Class (SOP Class) (retired)
-    static let printQueueManagement = "1.2.840.10008.5.1.1.26"
+    public static let printQueueManagement = "1.2.840.10008.5.1.1.26"
     /// Stored Print Storage SOP Class (SOP Class) (retired)
-    static let storedPrintStorage = "1.2.840.10008.5.1.1.27"
+    public static let storedPrintStorage = "1.2.840.10008.5.1.1.27"
     /// Hardcopy Grayscale Image Storage SOP Class (SOP Class) (retired)
-    static let hardcopyGrayscaleImageStorage = "1.2.840.10008.5.1.1.29"
+    public static let hardcopyGrayscaleImageStorage = "1.2.840.10008.5.1.1.29"
     /// Hardcopy Color Image Storage SOP Class (SOP Class) (retired)
-    static let hardcopyColorImageStorage = "1.2.840.10008.5.1.1.30"
+    public static let hardcopyColorImageStorage = "1.2.840.10008.5.1.1.30"
     /// Pull Print Request SOP Class (SOP Class) (retired)
-    static let pullPrintRequest = "1.2.840.10008.5.1.1.31"
+    public static let pullPrintRequest = "1.2.840.10008.5.1.1.31"
     /// Pull Stored Print Management Meta SOP Class (Meta SOP Class) (retired)
-    static let pullStoredPrintManagementMeta = "1.2.840.10008.5.1.1.32"
+    public static let pullStoredPrintManagementMeta = "1.2.840.10008.5.1.1.32"
     /// Media Creation Management SOP Class UID (SOP Class)
-    static let mediaCreationManagement = "1.2.840.10008.5.1.1.33"
+    public static let mediaCreationManagement = "1.2.840.10008.5.1.1.33"
     /// Basic Grayscale Image Box SOP Class (SOP Class)
-    static let basicGrayscaleImageBox = "1.2.840.10008.5.1.1.4"
+    public static let basicGrayscaleImageBox = "1.2.840.10008.5.1.1.4"
     /// Basic Color Image Box SOP Class (SOP Class)
-    static let basicColorImageBox = "1.2.840.10008.5.1.1.4.1"
+    public static let basicColorImageBox = "1.2.840.10008.5.1.1.4.1"
     /// Referenced Image Box SOP Class (SOP Class) (retired)
-    static let referencedImageBox = "1.2.840.10008.5.1.1.4.2"
+    public static let referencedImageBox = "1.2.840.10008.5.1.1.4.2"
     /// Display System SOP Class (SOP Class)
-    static let displaySystem = "1.2.840.10008.5.1.1.40"
+    public static let displaySystem = "1.2.840.10008.5.1.1.40"
     /// Display System SOP Instance (Well-known SOP Instance)
-    static let displaySystemInstance = "1.2.840.10008.5.1.1.40.1"
+    public static let displaySystemInstance = "1.2.840.10008.5.1.1.40.1"
     /// Basic Grayscale Print Management Meta SOP Class (Meta SOP Class)
-    static let basicGrayscalePrintManagementMeta = "1.2.840.10008.5.1.1.9"
+    public static let basicGrayscalePrintManagementMeta = "1.2.840.10008.5.1.1.9"
     /// Referenced Grayscale Print Management Meta SOP Class (Meta SOP Class) (retired)
-    static let referencedGrayscalePrintManagementMeta = "1.2.840.10008.5.1.1.9.1"
+    public static let referencedGrayscalePrintManagementMeta = "1.2.840.10008.5.1.1.9.1"
     /// Computed Radiography Image Storage (SOP Class)
-    static let computedRadiographyImageStorage = "1.2.840.10008.5.1.4.1.1.1"
+    public static let computedRadiographyImageStorage = "1.2.840.10008.5.1.4.1.1.1"
     /// Digital X-Ray Image Storage - For Presentation (SOP Class)
-    static let digitalXRayImageStorageForPresentation = "1.2.840.10008.5.1.4.1.1.1.1"
+    public static let digitalXRayImageStorageForPresentation = "1.2.840.10008.5.1.4.1.1.1.1"
     /// Digital X-Ray Image Storage - For Processing (SOP Class)
-    static let digitalXRayImageStorageForProcessing = "1.2.840.10008.5.1.4.1.1.1.1.1"
+    public static let digitalXRayImageStorageForProcessing = "1.2.840.10008.5.1.4.1.1.1.1.1"
     /// Digital Mammography X-Ray Image Storage - For Presentation (SOP Class)
-    static let digitalMammographyXRayImageStorageForPresentation = "1.2.840.10008.5.1.4.1.1.1.2"
+    public static let digitalMammographyXRayImageStorageForPresentation = "1.2.840.10008.5.1.4.1.1.1.2"
     /// Digital Mammography X-Ray Image Storage - For Processing (SOP Class)
-    static let digitalMammographyXRayImageStorageForProcessing = "1.2.840.10008.5.1.4.1.1.1.2.1"
+    public static let digitalMammographyXRayImageStorageForProcessing = "1.2.840.10008.5.1.4.1.1.1.2.1"
     /// Digital Intra-Oral X-Ray Image Storage - For Presentation (SOP Class)
-    static let digitalIntraOralXRayImageStorageForPresentation = "1.2.840.10008.5.1.4.1.1.1.3"
+    public static let digitalIntraOralXRayImageStorageForPresentation = "1.2.840.10008.5.1.4.1.1.1.3"
     /// Digital Intra-Oral X-Ray Image Storage - For Processing (SOP Class)
-    static let digitalIntraOralXRayImageStorageForProcessing = "1.2.840.10008.5.1.4.1.1.1.3.1"
+    public static let digitalIntraOralXRayImageStorageForProcessing = "1.2.840.10008.5.1.4.1.1.1.3.1"
     /// Standalone Modality LUT Storage (SOP Class) (retired)
-    static let standaloneModalityLUTStorage = "1.2.840.10008.5.1.4.1.1.10"
+    public static let standaloneModalityLUTStorage = "1.2.840.10008.5.1.4.1.1.10"
     /// Encapsulated PDF Storage (SOP Class)
-    static let encapsulatedPDFStorage = "1.2.840.10008.5.1.4.1.1.104.1"
+    public static let encapsulatedPDFStorage = "1.2.840.10008.5.1.4.1.1.104.1"
     /// Encapsulated CDA Storage (SOP Class)
-    static let encapsulatedCDAStorage = "1.2.840.10008.5.1.4.1.1.104.2"
+    public static let encapsulatedCDAStorage = "1.2.840.10008.5.1.4.1.1.104.2"
     /// Encapsulated STL Storage (SOP Class)
-    static let encapsulatedSTLStorage = "1.2.840.10008.5.1.4.1.1.104.3"
+    public static let encapsulatedSTLStorage = "1.2.840.10008.5.1.4.1.1.104.3"
     /// Encapsulated OBJ Storage (SOP Class)
-    static let encapsulatedOBJStorage = "1.2.840.10008.5.1.4.1.1.104.4"
+    public static let encapsulatedOBJStorage = "1.2.840.10008.5.1.4.1.1.104.4"
     /// Encapsulated MTL Storage (SOP Class)
-    static let encapsulatedMTLStorage = "1.2.840.10008.5.1.4.1.1.104.5"
+    public static let encapsulatedMTLStorage = "1.2.840.10008.5.1.4.1.1.104.5"
     /// Standalone VOI LUT Storage (SOP Class) (retired)
-    static let standaloneVOILUTStorage = "1.2.840.10008.5.1.4.1.1.11"
+    public static let standaloneVOILUTStorage = "1.2.840.10008.5.1.4.1.1.11"
     /// Grayscale Softcopy Presentation State Storage (SOP Class)
-    static let grayscaleSoftcopyPresentationStateStorage = "1.2.840.10008.5.1.4.1.1.11.1"
+    public static let grayscaleSoftcopyPresentationStateStorage = "1.2.840.10008.5.1.4.1.1.11.1"
     /// Segmented Volume Rendering Volumetric Presentation State Storage (SOP Class)
-    static let segmentedVolumeRenderingVolumetricPresentationStateStorage = "1.2.840.10008.5.1.4.1.1.11.10"
+    public static let segmentedVolumeRenderingVolumetricPresentationStateStorage = "1.2.840.10008.5.1.4.1.1.11.10"
     /// Multiple Volume Rendering Volumetric Presentation State Storage (SOP Class)
-    static let multipleVolumeRenderingVolumetricPresentationStateStorage = "1.2.840.10008.5.1.4.1.1.11.11"
+    public static let multipleVolumeRenderingVolumetricPresentationStateStorage = "1.2.840.10008.5.1.4.1.1.11.11"
     /// Variable Modality LUT Softcopy Presentation State Storage (SOP Class)
-    static let variableModalityLUTSoftcopyPresentationStateStorage = "1.2.840.10008.5.1.4.1.1.11.12"
+    public static let variableModalityLUTSoftcopyPresentationStateStorage = "1.2.840.10008.5.1.4.1.1.11.12"
     /// Color Softcopy Presentation State Storage (SOP Class)
-    static let colorSoftcopyPresentationStateStorage = "1.2.840.10008.5.1.4.1.1.11.2"
+    public static let colorSoftcopyPresentationStateStorage = "1.2.840.10008.5.1.4.1.1.11.2"
     /// Pseudo-Color Softcopy Presentation State Storage (SOP Class)
-    static let pseudoColorSoftcopyPresentationStateStorage = "1.2.840.10008.5.1.4.1.1.11.3"
+    public static let pseudoColorSoftcopyPresentationStateStorage = "1.2.840.10008.5.1.4.1.1.11.3"
     /// Blending Softcopy Presentation State Storage (SOP Class)
-    static let blendingSoftcopyPresentationStateStorage = "1.2.840.10008.5.1.4.1.1.11.4"
+    public static let blendingSoftcopyPresentationStateStorage = "1.2.840.10008.5.1.4.1.1.11.4"
     /// XA/XRF Grayscale Softcopy Presentation State Storage (SOP Class)
-    static let xaxrfGrayscaleSoftcopyPresentationStateStorage = "1.2.840.10008.5.1.4.1.1.11.5"
+    public static let xaxrfGrayscaleSoftcopyPresentationStateStorage = "1.2.840.10008.5.1.4.1.1.11.5"
     /// Grayscale Planar MPR Volumetric Presentation State Storage (SOP Class)
-    static let grayscalePlanarMPRVolumetricPresentationStateStorage = "1.2.840.10008.5.1.4.1.1.11.6"
+    public static let grayscalePlanarMPRVolumetricPresentationStateStorage = "1.2.840.10008.5.1.4.1.1.11.6"
     /// Compositing Planar MPR Volumetric Presentation State Storage (SOP Class)
-    static let compositingPlanarMPRVolumetricPresentationStateStorage = "1.2.840.10008.5.1.4.1.1.11.7"
+    public static let compositingPlanarMPRVolumetricPresentationStateStorage = "1.2.840.10008.5.1.4.1.1.11.7"
     /// Advanced Blending Presentation State Storage (SOP Class)
-    static let advancedBlendingPresentationStateStorage = "1.2.840.10008.5.1.4.1.1.11.8"
+    public static let advancedBlendingPresentationStateStorage = "1.2.840.10008.5.1.4.1.1.11.8"
     /// Volume Rendering Volumetric Presentation State Storage (SOP Class)
-    static let volumeRenderingVolumetricPresentationStateStorage = "1.2.840.10008.5.1.4.1.1.11.9"
+    public static let volumeRenderingVolumetricPresentationStateStorage = "1.2.840.10008.5.1.4.1.1.11.9"
     /// X-Ray Angiographic Image Storage (SOP Class)
-    static let xRayAngiographicImageStorage = "1.2.840.10008.5.1.4.1.1.12.1"
+    public static let xRayAngiographicImageStorage = "1.2.840.10008.5.1.4.1.1.12.1"
     /// Enhanced XA Image Storage (SOP Class)
-    static let enhancedXAImageStorage = "1.2.840.10008.5.1.4.1.1.12.1.1"
+    public static let enhancedXAImageStorage = "1.2.840.10008.5.1.4.1.1.12.1.1"
     /// X-Ray Radiofluoroscopic Image Storage (SOP Class)
-    static let xRayRadiofluoroscopicImageStorage = "1.2.840.10008.5.1.4.1.1.12.2"
+    public static let xRayRadiofluoroscopicImageStorage = "1.2.840.10008.5.1.4.1.1.12.2"
     /// Enhanced XRF Image Storage (SOP Class)
-    static let enhancedXRFImageStorage = "1.2.840.10008.5.1.4.1.1.12.2.1"
+    public static let enhancedXRFImageStorage = "1.2.840.10008.5.1.4.1.1.12.2.1"
     /// X-Ray Angiographic Bi-Plane Image Storage (SOP Class) (retired)
-    static let xRayAngiographicBiPlaneImageStorage = "1.2.840.10008.5.1.4.1.1.12.3"
+    public static let xRayAngiographicBiPlaneImageStorage = "1.2.840.10008.5.1.4.1.1.12.3"
     /// Positron Emission Tomography Image Storage (SOP Class)
-    static let positronEmissionTomographyImageStorage = "1.2.840.10008.5.1.4.1.1.128"
+    public static let positronEmissionTomographyImageStorage = "1.2.840.10008.5.1.4.1.1.128"
     /// Legacy Converted Enhanced PET Image Storage (SOP Class)
-    static let legacyConvertedEnhancedPETImageStorage = "1.2.840.10008.5.1.4.1.1.128.1"
+    public static let legacyConvertedEnhancedPETImageStorage = "1.2.840.10008.5.1.4.1.1.128.1"
     /// Standalone PET Curve Storage (SOP Class) (retired)
-    static let standalonePETCurveStorage = "1.2.840.10008.5.1.4.1.1.129"
+    public static let standalonePETCurveStorage = "1.2.840.10008.5.1.4.1.1.129"
     /// X-Ray 3D Angiographic Image Storage (SOP Class)
-    static let xRay3DAngiographicImageStorage = "1.2.840.10008.5.1.4.1.1.13.1.1"
+    public static let xRay3DAngiographicImageStorage = "1.2.840.10008.5.1.4.1.1.13.1.1"
     /// X-Ray 3D Craniofacial Image Storage (SOP Class)
-    static let xRay3DCraniofacialImageStorage = "1.2.840.10008.5.1.4.1.1.13.1.2"
+    public static let xRay3DCraniofacialImageStorage = "1.2.840.10008.5.1.4.1.1.13.1.2"
     /// Breast Tomosynthesis Image Storage (SOP Class)
-    static let breastTomosynthesisImageStorage = "1.2.840.10008.5.1.4.1.1.13.1.3"
+    public static let breastTomosynthesisImageStorage = "1.2.840.10008.5.1.4.1.1.13.1.3"
     /// Breast Projection X-Ray Image Storage - For Presentation (SOP Class)
-    static let breastProjectionXRayImageStorageForPresentation = "1.2.840.10008.5.1.4.1.1.13.1.4"
+    public static let breastProjectionXRayImageStorageForPresentation = "1.2.840.10008.5.1.4.1.1.13.1.4"
     /// Breast Projection X-Ray Image Storage - For Processing (SOP Class)
-    static let breastProjectionXRayImageStorageForProcessing = "1.2.840.10008.5.1.4.1.1.13.1.5"
+    public static let breastProjectionXRayImageStorageForProcessing = "1.2.840.10008.5.1.4.1.1.13.1.5"
     /// Enhanced PET Image Storage (SOP Class)
-    static let enhancedPETImageStorage = "1.2.840.10008.5.1.4.1.1.130"
+    public static let enhancedPETImageStorage = "1.2.840.10008.5.1.4.1.1.130"
     /// Basic Structured Display Storage (SOP Class)
-    static let basicStructuredDisplayStorage = "1.2.840.10008.5.1.4.1.1.131"
+    public static let basicStructuredDisplayStorage = "1.2.840.10008.5.1.4.1.1.131"
     /// Intravascular Optical Coherence Tomography Image Storage - For Presentation (SOP Class)
-    static let intravascularOpticalCoherenceTomographyImageStorageForPresentation = "1.2.840.10008.5.1.4.1.1.14.1"
+    public static let intravascularOpticalCoherenceTomographyImageStorageForPresentation = "1.2.840.10008.5.1.4.1.1.14.1"
     /// Intravascular Optical Coherence Tomography Image Storage - For Processing (SOP Class)
-    static let intravascularOpticalCoherenceTomographyImageStorageForProcessing = "1.2.840.10008.5.1.4.1.1.14.2"
+    public static let intravascularOpticalCoherenceTomographyImageStorageForProcessing = "1.2.840.10008.5.1.4.1.1.14.2"
     /// CT Image Storage (SOP Class)
-    static let ctImageStorage = "1.2.840.10008.5.1.4.1.1.2"
+    public static let ctImageStorage = "1.2.840.10008.5.1.4.1.1.2"
     /// Enhanced CT Image Storage (SOP Class)
-    static let enhancedCTImageStorage = "1.2.840.10008.5.1.4.1.1.2.1"
+    public static let enhancedCTImageStorage = "1.2.840.10008.5.1.4.1.1.2.1"
     /// Legacy Converted Enhanced CT Image Storage (SOP Class)
-    static let legacyConvertedEnhancedCTImageStorage = "1.2.840.10008.5.1.4.1.1.2.2"
+    public static let legacyConvertedEnhancedCTImageStorage = "1.2.840.10008.5.1.4.1.1.2.2"
     /// Nuclear Medicine Image Storage (SOP Class)
-    static let nuclearMedicineImageStorage = "1.2.840.10008.5.1.4.1.1.20"
+    public static let nuclearMedicineImageStorage = "1.2.840.10008.5.1.4.1.1.20"
     /// CT Defined Procedure Protocol Storage (SOP Class)
-    static let ctDefinedProcedureProtocolStorage = "1.2.840.10008.5.1.4.1.1.200.1"
+    public static let ctDefinedProcedureProtocolStorage = "1.2.840.10008.5.1.4.1.1.200.1"
     /// CT Performed Procedure Protocol Storage (SOP Class)
-    static let ctPerformedProcedureProtocolStorage = "1.2.840.10008.5.1.4.1.1.200.2"
+    public static let ctPerformedProcedureProtocolStorage = "1.2.840.10008.5.1.4.1.1.200.2"
     /// Protocol Approval Storage (SOP Class)
-    static let protocolApprovalStorage = "1.2.840.10008.5.1.4.1.1.200.3"
+    public static let protocolApprovalStorage = "1.2.840.10008.5.1.4.1.1.200.3"
     /// Protocol Approval Information Model - FIND (SOP Class)
-    static let protocolApprovalInformationModelFind = "1.2.840.10008.5.1.4.1.1.200.4"
+    public static let protocolApprovalInformationModelFind = "1.2.840.10008.5.1.4.1.1.200.4"
     /// Protocol Approval Information Model - MOVE (SOP Class)
-    static let protocolApprovalInformationModelMove = "1.2.840.10008.5.1.4.1.1.200.5"
+    public static let protocolApprovalInformationModelMove = "1.2.840.10008.5.1.4.1.1.200.5"
     /// Protocol Approval Information Model - GET (SOP Class)
-    static let protocolApprovalInformationModelGet = "1.2.840.10008.5.1.4.1.1.200.6"
+    public static let protocolApprovalInformationModelGet = "1.2.840.10008.5.1.4.1.1.200.6"
     /// XA Defined Procedure Protocol Storage (SOP Class)
-    static let xaDefinedProcedureProtocolStorage = "1.2.840.10008.5.1.4.1.1.200.7"
+    public static let xaDefinedProcedureProtocolStorage = "1.2.840.10008.5.1.4.1.1.200.7"
     /// XA Performed Procedure Protocol Storage (SOP Class)
-    static let xaPerformedProcedureProtocolStorage = "1.2.840.10008.5.1.4.1.1.200.8"
+    public static let xaPerformedProcedureProtocolStorage = "1.2.840.10008.5.1.4.1.1.200.8"
     /// Inventory Storage (SOP Class)
-    static let inventoryStorage = "1.2.840.10008.5.1.4.1.1.201.1"
+    public static let inventoryStorage = "1.2.840.10008.5.1.4.1.1.201.1"
     /// Storage Management SOP Instance (Well-known SOP Instance)
-    static let storageManagementInstance = "1.2.840.10008.5.1.4.1.1.201.1.1"
+    public static let storageManagementInstance = "1.2.840.10008.5.1.4.1.1.201.1.1"
     /// Inventory - FIND (SOP Class)
-    static let inventoryFind = "1.2.840.10008.5.1.4.1.1.201.2"
+    public static let inventoryFind = "1.2.840.10008.5.1.4.1.1.201.2"
     /// Inventory - MOVE (SOP Class)
-    static let inventoryMove = "1.2.840.10008.5.1.4.1.1.201.3"
+    public static let inventoryMove = "1.2.840.10008.5.1.4.1.1.201.3"
     /// Inventory - GET (SOP Class)
-    static let inventoryGet = "1.2.840.10008.5.1.4.1.1.201.4"
+    public static let inventoryGet = "1.2.840.10008.5.1.4.1.1.201.4"
     /// Inventory Creation (SOP Class)
-    static let inventoryCreation = "1.2.840.10008.5.1.4.1.1.201.5"
+    public static let inventoryCreation = "1.2.840.10008.5.1.4.1.1.201.5"
     /// Repository Query (SOP Class)
-    static let repositoryQuery = "1.2.840.10008.5.1.4.1.1.201.6"
+    public static let repositoryQuery = "1.2.840.10008.5.1.4.1.1.201.6"
     /// Ultrasound Multi-frame Image Storage (SOP Class) (retired)
-    static let ultrasoundMultiFrameImageStorageRetired = "1.2.840.10008.5.1.4.1.1.3"
+    public static let ultrasoundMultiFrameImageStorageRetired = "1.2.840.10008.5.1.4.1.1.3"
     /// Ultrasound Multi-frame Image Storage (SOP Class)
-    static let ultrasoundMultiFrameImageStorage = "1.2.840.10008.5.1.4.1.1.3.1"
+    public static let ultrasoundMultiFrameImageStorage = "1.2.840.10008.5.1.4.1.1.3.1"
     /// Parametric Map Storage (SOP Class)
-    static let parametricMapStorage = "1.2.840.10008.5.1.4.1.1.30"
+    public static let parametricMapStorage = "1.2.840.10008.5.1.4.1.1.30"
     /// MR Image Storage (SOP Class)
-    static let mrImageStorage = "1.2.840.10008.5.1.4.1.1.4"
+    public static let mrImageStorage = "1.2.840.10008.5.1.4.1.1.4"
     /// Enhanced MR Image Storage (SOP Class)
-    static let enhancedMRImageStorage = "1.2.840.10008.5.1.4.1.1.4.1"
+    public static let enhancedMRImageStorage = "1.2.840.10008.5.1.4.1.1.4.1"
     /// MR Spectroscopy Storage (SOP Class)
-    static let mrSpectroscopyStorage = "1.2.840.10008.5.1.4.1.1.4.2"
+    public static let mrSpectroscopyStorage = "1.2.840.10008.5.1.4.1.1.4.2"
     /// Enhanced MR Color Image Storage (SOP Class)
-    static let enhancedMRColorImageStorage = "1.2.840.10008.5.1.4.1.1.4.3"
+    public static let enhancedMRColorImageStorage = "1.2.840.10008.5.1.4.1.1.4.3"
     /// Legacy Converted Enhanced MR Image Storage (SOP Class)
-    static let legacyConvertedEnhancedMRImageStorage = "1.2.840.10008.5.1.4.1.1.4.4"
+    public static let legacyConvertedEnhancedMRImageStorage = "1.2.840.10008.5.1.4.1.1.4.4"
     /// RT Image Storage (SOP Class)
-    static let rtImageStorage = "1.2.840.10008.5.1.4.1.1.481.1"
+    public static let rtImageStorage = "1.2.840.10008.5.1.4.1.1.481.1"
     /// RT Physician Intent Storage (SOP Class)
-    static let rtPhysicianIntentStorage = "1.2.840.10008.5.1.4.1.1.481.10"
+    public static let rtPhysicianIntentStorage = "1.2.840.10008.5.1.4.1.1.481.10"
     /// RT Segment Annotation Storage (SOP Class)
-    static let rtSegmentAnnotationStorage = "1.2.840.10008.5.1.4.1.1.481.11"
+    public static let rtSegmentAnnotationStorage = "1.2.840.10008.5.1.4.1.1.481.11"
     /// RT Radiation Set Storage (SOP Class)
-    static let rtRadiationSetStorage = "1.2.840.10008.5.1.4.1.1.481.12"
+    public static let rtRadiationSetStorage = "1.2.840.10008.5.1.4.1.1.481.12"
     /// C-Arm Photon-Electron Radiation Storage (SOP Class)
-    static let cArmPhotonElectronRadiationStorage = "1.2.840.10008.5.1.4.1.1.481.13"
+    public static let cArmPhotonElectronRadiationStorage = "1.2.840.10008.5.1.4.1.1.481.13"
     /// Tomotherapeutic Radiation Storage (SOP Class)
-    static let tomotherapeuticRadiationStorage = "1.2.840.10008.5.1.4.1.1.481.14"
+    public static let tomotherapeuticRadiationStorage = "1.2.840.10008.5.1.4.1.1.481.14"
     /// Robotic-Arm Radiation Storage (SOP Class)
-    static let roboticArmRadiationStorage = "1.2.840.10008.5.1.4.1.1.481.15"
+    public static let roboticArmRadiationStorage = "1.2.840.10008.5.1.4.1.1.481.15"
     /// RT Radiation Record Set Storage (SOP Class)
-    static let rtRadiationRecordSetStorage = "1.2.840.10008.5.1.4.1.1.481.16"
+    public static let rtRadiationRecordSetStorage = "1.2.840.10008.5.1.4.1.1.481.16"
     /// RT Radiation Salvage Record Storage (SOP Class)
-    static let rtRadiationSalvageRecordStorage = "1.2.840.10008.5.1.4.1.1.481.17"
+    public static let rtRadiationSalvageRecordStorage = "1.2.840.10008.5.1.4.1.1.481.17"
     /// Tomotherapeutic Radiation Record Storage (SOP Class)
-    static let tomotherapeuticRadiationRecordStorage = "1.2.840.10008.5.1.4.1.1.481.18"
+    public static let tomotherapeuticRadiationRecordStorage = "1.2.840.10008.5.1.4.1.1.481.18"
     /// C-Arm Photon-Electron Radiation Record Storage (SOP Class)
-    static let cArmPhotonElectronRadiationRecordStorage = "1.2.840.10008.5.1.4.1.1.481.19"
+    public static let cArmPhotonElectronRadiationRecordStorage = "1.2.840.10008.5.1.4.1.1.481.19"
     /// RT Dose Storage (SOP Class)
-    static let rtDoseStorage = "1.2.840.10008.5.1.4.1.1.481.2"
+    public static let rtDoseStorage = "1.2.840.10008.5.1.4.1.1.481.2"
     /// Robotic Radiation Record Storage (SOP Class)
-    static let roboticRadiationRecordStorage = "1.2.840.10008.5.1.4.1.1.481.20"
+    public static let roboticRadiationRecordStorage = "1.2.840.10008.5.1.4.1.1.481.20"
     /// RT Radiation Set Delivery Instruction Storage (SOP Class)
-    static let rtRadiationSetDeliveryInstructionStorage = "1.2.840.10008.5.1.4.1.1.481.21"
+    public static let rtRadiationSetDeliveryInstructionStorage = "1.2.840.10008.5.1.4.1.1.481.21"
     /// RT Treatment Preparation Storage (SOP Class)
-    static let rtTreatmentPreparationStorage = "1.2.840.10008.5.1.4.1.1.481.22"
+    public static let rtTreatmentPreparationStorage = "1.2.840.10008.5.1.4.1.1.481.22"
     /// Enhanced RT Image Storage (SOP Class)
-    static let enhancedRTImageStorage = "1.2.840.10008.5.1.4.1.1.481.23"
+    public static let enhancedRTImageStorage = "1.2.840.10008.5.1.4.1.1.481.23"
     /// Enhanced Continuous RT Image Storage (SOP Class)
-    static let enhancedContinuousRTImageStorage = "1.2.840.10008.5.1.4.1.1.481.24"
+    public static let enhancedContinuousRTImageStorage = "1.2.840.10008.5.1.4.1.1.481.24"
     /// RT Patient Position Acquisition Instruction Storage (SOP Class)
-    static let rtPatientPositionAcquisitionInstructionStorage = "1.2.840.10008.5.1.4.1.1.481.25"
+    public static let rtPatientPositionAcquisitionInstructionStorage = "1.2.840.10008.5.1.4.1.1.481.25"
     /// RT Structure Set Storage (SOP Class)
-    static let rtStructureSetStorage = "1.2.840.10008.5.1.4.1.1.481.3"
+    public static let rtStructureSetStorage = "1.2.840.10008.5.1.4.1.1.481.3"
     /// RT Beams Treatment Record Storage (SOP Class)
-    static let rtBeamsTreatmentRecordStorage = "1.2.840.10008.5.1.4.1.1.481.4"
+    public static let rtBeamsTreatmentRecordStorage = "1.2.840.10008.5.1.4.1.1.481.4"
     /// RT Plan Storage (SOP Class)
-    static let rtPlanStorage = "1.2.840.10008.5.1.4.1.1.481.5"
+    public static let rtPlanStorage = "1.2.840.10008.5.1.4.1.1.481.5"
     /// RT Brachy Treatment Record Storage (SOP Class)
-    static let rtBrachyTreatmentRecordStorage = "1.2.840.10008.5.1.4.1.1.481.6"
+    public static let rtBrachyTreatmentRecordStorage = "1.2.840.10008.5.1.4.1.1.481.6"
     /// RT Treatment Summary Record Storage (SOP Class)
-    static let rtTreatmentSummaryRecordStorage = "1.2.840.10008.5.1.4.1.1.481.7"
+    public static let rtTreatmentSummaryRecordStorage = "1.2.840.10008.5.1.4.1.1.481.7"
     /// RT Ion Plan Storage (SOP Class)
-    static let rtIonPlanStorage = "1.2.840.10008.5.1.4.1.1.481.8"
+    public static let rtIonPlanStorage = "1.2.840.10008.5.1.4.1.1.481.8"
     /// RT Ion Beams Treatment Record Storage (SOP Class)
-    static let rtIonBeamsTreatmentRecordStorage = "1.2.840.10008.5.1.4.1.1.481.9"
+    public static let rtIonBeamsTreatmentRecordStorage = "1.2.840.10008.5.1.4.1.1.481.9"
     /// Nuclear Medicine Image Storage (SOP Class) (retired)
-    static let nuclearMedicineImageStorageRetired = "1.2.840.10008.5.1.4.1.1.5"
+    public static let nuclearMedicineImageStorageRetired = "1.2.840.10008.5.1.4.1.1.5"
     /// DICOS CT Image Storage (SOP Class)
-    static let dicosctImageStorage = "1.2.840.10008.5.1.4.1.1.501.1"
+    public static let dicosctImageStorage = "1.2.840.10008.5.1.4.1.1.501.1"
     /// DICOS Digital X-Ray Image Storage - For Presentation (SOP Class)
-    static let dicosDigitalXRayImageStorageForPresentation = "1.2.840.10008.5.1.4.1.1.501.2.1"
+    public static let dicosDigitalXRayImageStorageForPresentation = "1.2.840.10008.5.1.4.1.1.501.2.1"
     /// DICOS Digital X-Ray Image Storage - For Processing (SOP Class)
-    static let dicosDigitalXRayImageStorageForProcessing = "1.2.840.10008.5.1.4.1.1.501.2.2"
+    public static let dicosDigitalXRayImageStorageForProcessing = "1.2.840.10008.5.1.4.1.1.501.2.2"
     /// DICOS Threat Detection Report Storage (SOP Class)
-    static let dicosThreatDetectionReportStorage = "1.2.840.10008.5.1.4.1.1.501.3"
+    public static let dicosThreatDetectionReportStorage = "1.2.840.10008.5.1.4.1.1.501.3"
     /// DICOS 2D AIT Storage (SOP Class)
-    static let dicos2DAITStorage = "1.2.840.10008.5.1.4.1.1.501.4"
+    public static let dicos2DAITStorage = "1.2.840.10008.5.1.4.1.1.501.4"
     /// DICOS 3D AIT Storage (SOP Class)
-    static let dicos3DAITStorage = "1.2.840.10008.5.1.4.1.1.501.5"
+    public static let dicos3DAITStorage = "1.2.840.10008.5.1.4.1.1.501.5"
     /// DICOS Quadrupole Resonance (QR) Storage (SOP Class)
-    static let dicosQuadrupoleResonanceStorage = "1.2.840.10008.5.1.4.1.1.501.6"
+    public static let dicosQuadrupoleResonanceStorage = "1.2.840.10008.5.1.4.1.1.501.6"
     /// Ultrasound Image Storage (SOP Class) (retired)
-    static let ultrasoundImageStorageRetired = "1.2.840.10008.5.1.4.1.1.6"
+    public static let ultrasoundImageStorageRetired = "1.2.840.10008.5.1.4.1.1.6"
     /// Ultrasound Image Storage (SOP Class)
-    static let ultrasoundImageStorage = "1.2.840.10008.5.1.4.1.1.6.1"
+    public static let ultrasoundImageStorage = "1.2.840.10008.5.1.4.1.1.6.1"
     /// Enhanced US Volume Storage (SOP Class)
-    static let enhancedUSVolumeStorage = "1.2.840.10008.5.1.4.1.1.6.2"
+    public static let enhancedUSVolumeStorage = "1.2.840.10008.5.1.4.1.1.6.2"
     /// Photoacoustic Image Storage (SOP Class)
-    static let photoacousticImageStorage = "1.2.840.10008.5.1.4.1.1.6.3"
+    public static let photoacousticImageStorage = "1.2.840.10008.5.1.4.1.1.6.3"
     /// Eddy Current Image Storage (SOP Class)
-    static let eddyCurrentImageStorage = "1.2.840.10008.5.1.4.1.1.601.1"
+    public static let eddyCurrentImageStorage = "1.2.840.10008.5.1.4.1.1.601.1"
     /// Eddy Current Multi-frame Image Storage (SOP Class)
-    static let eddyCurrentMultiFrameImageStorage = "1.2.840.10008.5.1.4.1.1.601.2"
+    public static let eddyCurrentMultiFrameImageStorage = "1.2.840.10008.5.1.4.1.1.601.2"
     /// Raw Data Storage (SOP Class)
-    static let rawDataStorage = "1.2.840.10008.5.1.4.1.1.66"
+    public static let rawDataStorage = "1.2.840.10008.5.1.4.1.1.66"
     /// Spatial Registration Storage (SOP Class)
-    static let spatialRegistrationStorage = "1.2.840.10008.5.1.4.1.1.66.1"
+    public static let spatialRegistrationStorage = "1.2.840.10008.5.1.4.1.1.66.1"
     /// Spatial Fiducials Storage (SOP Class)
-    static let spatialFiducialsStorage = "1.2.840.10008.5.1.4.1.1.66.2"
+    public static let spatialFiducialsStorage = "1.2.840.10008.5.1.4.1.1.66.2"
     /// Deformable Spatial Registration Storage (SOP Class)
-    static let deformableSpatialRegistrationStorage = "1.2.840.10008.5.1.4.1.1.66.3"
+    public static let deformableSpatialRegistrationStorage = "1.2.840.10008.5.1.4.1.1.66.3"
     /// Segmentation Storage (SOP Class)
-    static let segmentationStorage = "1.2.840.10008.5.1.4.1.1.66.4"
+    public static let segmentationStorage = "1.2.840.10008.5.1.4.1.1.66.4"
     /// Surface Segmentation Storage (SOP Class)
-    static let surfaceSegmentationStorage = "1.2.840.10008.5.1.4.1.1.66.5"
+    public static let surfaceSegmentationStorage = "1.2.840.10008.5.1.4.1.1.66.5"
     /// Tractography Results Storage (SOP Class)
-    static let tractographyResultsStorage = "1.2.840.10008.5.1.4.1.1.66.6"
+    public static let tractographyResultsStorage = "1.2.840.10008.5.1.4.1.1.66.6"
     /// Real World Value Mapping Storage (SOP Class)
-    static let realWorldValueMappingStorage = "1.2.840.10008.5.1.4.1.1.67"
+    public static let realWorldValueMappingStorage = "1.2.840.10008.5.1.4.1.1.67"
     /// Surface Scan Mesh Storage (SOP Class)
-    static let surfaceScanMeshStorage = "1.2.840.10008.5.1.4.1.1.68.1"
+    public static let surfaceScanMeshStorage = "1.2.840.10008.5.1.4.1.1.68.1"
     /// Surface Scan Point Cloud Storage (SOP Class)
-    static let surfaceScanPointCloudStorage = "1.2.840.10008.5.1.4.1.1.68.2"
+    public static let surfaceScanPointCloudStorage = "1.2.840.10008.5.1.4.1.1.68.2"
     /// Secondary Capture Image Storage (SOP Class)
-    static let secondaryCaptureImageStorage = "1.2.840.10008.5.1.4.1.1.7"
+    public static let secondaryCaptureImageStorage = "1.2.840.10008.5.1.4.1.1.7"
     /// Multi-frame Single Bit Secondary Capture Image Storage (SOP Class)
-    static let multiFrameSingleBitSecondaryCaptureImageStorage = "1.2.840.10008.5.1.4.1.1.7.1"
+    public static let multiFrameSingleBitSecondaryCaptureImageStorage = "1.2.840.10008.5.1.4.1.1.7.1"
     /// Multi-frame Grayscale Byte Secondary Capture Image Storage (SOP Class)
-    static let multiFrameGrayscaleByteSecondaryCaptureImageStorage = "1.2.840.10008.5.1.4.1.1.7.2"
+    public static let multiFrameGrayscaleByteSecondaryCaptureImageStorage = "1.2.840.10008.5.1.4.1.1.7.2"
     /// Multi-frame Grayscale Word Secondary Capture Image Storage (SOP Class)
-    static let multiFrameGrayscaleWordSecondaryCaptureImageStorage = "1.2.840.10008.5.1.4.1.1.7.3"
+    public static let multiFrameGrayscaleWordSecondaryCaptureImageStorage = "1.2.840.10008.5.1.4.1.1.7.3"
     /// Multi-frame True Color Secondary Capture Image Storage (SOP Class)
-    static let multiFrameTrueColorSecondaryCaptureImageStorage = "1.2.840.10008.5.1.4.1.1.7.4"
+    public static let multiFrameTrueColorSecondaryCaptureImageStorage = "1.2.840.10008.5.1.4.1.1.7.4"
     /// VL Image Storage - Trial (SOP Class) (retired)
-    static let vlImageStorageTrial = "1.2.840.10008.5.1.4.1.1.77.1"
+    public static let vlImageStorageTrial = "1.2.840.10008.5.1.4.1.1.77.1"
     /// VL Endoscopic Image Storage (SOP Class)
-    static let vlEndoscopicImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.1"
+    public static let vlEndoscopicImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.1"
     /// Video Endoscopic Image Storage (SOP Class)
-    static let videoEndoscopicImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.1.1"
+    public static let videoEndoscopicImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.1.1"
     /// VL Microscopic Image Storage (SOP Class)
-    static let vlMicroscopicImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.2"
+    public static let vlMicroscopicImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.2"
     /// Video Microscopic Image Storage (SOP Class)
-    static let videoMicroscopicImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.2.1"
+    public static let videoMicroscopicImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.2.1"
     /// VL Slide-Coordinates Microscopic Image Storage (SOP Class)
-    static let vlSlideCoordinatesMicroscopicImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.3"
+    public static let vlSlideCoordinatesMicroscopicImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.3"
     /// VL Photographic Image Storage (SOP Class)
-    static let vlPhotographicImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.4"
+    public static let vlPhotographicImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.4"
     /// Video Photographic Image Storage (SOP Class)
-    static let videoPhotographicImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.4.1"
+    public static let videoPhotographicImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.4.1"
     /// Ophthalmic Photography 8 Bit Image Storage (SOP Class)
-    static let ophthalmicPhotography8BitImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.5.1"
+    public static let ophthalmicPhotography8BitImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.5.1"
     /// Ophthalmic Photography 16 Bit Image Storage (SOP Class)
-    static let ophthalmicPhotography16BitImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.5.2"
+    public static let ophthalmicPhotography16BitImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.5.2"
     /// Stereometric Relationship Storage (SOP Class)
-    static let stereometricRelationshipStorage = "1.2.840.10008.5.1.4.1.1.77.1.5.3"
+    public static let stereometricRelationshipStorage = "1.2.840.10008.5.1.4.1.1.77.1.5.3"
     /// Ophthalmic Tomography Image Storage (SOP Class)
-    static let ophthalmicTomographyImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.5.4"
+    public static let ophthalmicTomographyImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.5.4"
     /// Wide Field Ophthalmic Photography Stereographic Projection Image Storage (SOP Class)
-    static let wideFieldOphthalmicPhotographyStereographicProjectionImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.5.5"
+    public static let wideFieldOphthalmicPhotographyStereographicProjectionImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.5.5"
     /// Wide Field Ophthalmic Photography 3D Coordinates Image Storage (SOP Class)
-    static let wideFieldOphthalmicPhotography3DCoordinatesImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.5.6"
+    public static let wideFieldOphthalmicPhotography3DCoordinatesImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.5.6"
     /// Ophthalmic Optical Coherence Tomography En Face Image Storage (SOP Class)
-    static let ophthalmicOpticalCoherenceTomographyEnFaceImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.5.7"
+    public static let ophthalmicOpticalCoherenceTomographyEnFaceImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.5.7"
     /// Ophthalmic Optical Coherence Tomography B-scan Volume Analysis Storage (SOP Class)
-    static let ophthalmicOpticalCoherenceTomographyBscanVolumeAnalysisStorage = "1.2.840.10008.5.1.4.1.1.77.1.5.8"
+    public static let ophthalmicOpticalCoherenceTomographyBscanVolumeAnalysisStorage = "1.2.840.10008.5.1.4.1.1.77.1.5.8"
     /// VL Whole Slide Microscopy Image Storage (SOP Class)
-    static let vlWholeSlideMicroscopyImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.6"
+    public static let vlWholeSlideMicroscopyImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.6"
     /// Dermoscopic Photography Image Storage (SOP Class)
-    static let dermoscopicPhotographyImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.7"
+    public static let dermoscopicPhotographyImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.7"
     /// Confocal Microscopy Image Storage (SOP Class)
-    static let confocalMicroscopyImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.8"
+    public static let confocalMicroscopyImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.8"
     /// Confocal Microscopy Tiled Pyramidal Image Storage (SOP Class)
-    static let confocalMicroscopyTiledPyramidalImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.9"
+    public static let confocalMicroscopyTiledPyramidalImageStorage = "1.2.840.10008.5.1.4.1.1.77.1.9"
     /// VL Multi-frame Image Storage - Trial (SOP Class) (retired)
-    static let vlMultiFrameImageStorageTrial = "1.2.840.10008.5.1.4.1.1.77.2"
+    public static let vlMultiFrameImageStorageTrial = "1.2.840.10008.5.1.4.1.1.77.2"
     /// Lensometry Measurements Storage (SOP Class)
-    static let lensometryMeasurementsStorage = "1.2.840.10008.5.1.4.1.1.78.1"
+    public static let lensometryMeasurementsStorage = "1.2.840.10008.5.1.4.1.1.78.1"
     /// Autorefraction Measurements Storage (SOP Class)
-    static let autorefractionMeasurementsStorage = "1.2.840.10008.5.1.4.1.1.78.2"
+    public static let autorefractionMeasurementsStorage = "1.2.840.10008.5.1.4.1.1.78.2"
     /// Keratometry Measurements Storage (SOP Class)
-    static let keratometryMeasurementsStorage = "1.2.840.10008.5.1.4.1.1.78.3"
+    public static let keratometryMeasurementsStorage = "1.2.840.10008.5.1.4.1.1.78.3"
     /// Subjective Refraction Measurements Storage (SOP Class)
-    static let subjectiveRefractionMeasurementsStorage = "1.2.840.10008.5.1.4.1.1.78.4"
+    public static let subjectiveRefractionMeasurementsStorage = "1.2.840.10008.5.1.4.1.1.78.4"
     /// Visual Acuity Measurements Storage (SOP Class)
-    static let visualAcuityMeasurementsStorage = "1.2.840.10008.5.1.4.1.1.78.5"
+    public static let visualAcuityMeasurementsStorage = "1.2.840.10008.5.1.4.1.1.78.5"
     /// Spectacle Prescription Report Storage (SOP Class)
-    static let spectaclePrescriptionReportStorage = "1.2.840.10008.5.1.4.1.1.78.6"
+    public static let spectaclePrescriptionReportStorage = "1.2.840.10008.5.1.4.1.1.78.6"
     /// Ophthalmic Axial Measurements Storage (SOP Class)
-    static let ophthalmicAxialMeasurementsStorage = "1.2.840.10008.5.1.4.1.1.78.7"
+    public static let ophthalmicAxialMeasurementsStorage = "1.2.840.10008.5.1.4.1.1.78.7"
     /// Intraocular Lens Calculations Storage (SOP Class)
-    static let intraocularLensCalculationsStorage = "1.2.840.10008.5.1.4.1.1.78.8"
+    public static let intraocularLensCalculationsStorage = "1.2.840.10008.5.1.4.1.1.78.8"
     /// Macular Grid Thickness and Volume Report Storage (SOP Class)
-    static let macularGridThicknessAndVolumeReportStorage = "1.2.840.10008.5.1.4.1.1.79.1"
+    public static let macularGridThicknessAndVolumeReportStorage = "1.2.840.10008.5.1.4.1.1.79.1"
     /// Standalone Overlay Storage (SOP Class) (retired)
-    static let standaloneOverlayStorage = "1.2.840.10008.5.1.4.1.1.8"
+    public static let standaloneOverlayStorage = "1.2.840.10008.5.1.4.1.1.8"
     /// Ophthalmic Visual Field Static Perimetry Measurements Storage (SOP Class)
-    static let ophthalmicVisualFieldStaticPerimetryMeasurementsStorage = "1.2.840.10008.5.1.4.1.1.80.1"
+    public static let ophthalmicVisualFieldStaticPerimetryMeasurementsStorage = "1.2.840.10008.5.1.4.1.1.80.1"
     /// Ophthalmic Thickness Map Storage (SOP Class)
-    static let ophthalmicThicknessMapStorage = "1.2.840.10008.5.1.4.1.1.81.1"
+    public static let ophthalmicThicknessMapStorage = "1.2.840.10008.5.1.4.1.1.81.1"
     /// Corneal Topography Map Storage (SOP Class)
-    static let cornealTopographyMapStorage = "1.2.840.10008.5.1.4.1.1.82.1"
+    public static let cornealTopographyMapStorage = "1.2.840.10008.5.1.4.1.1.82.1"
     /// Text SR Storage - Trial (SOP Class) (retired)
-    static let textSRStorageTrial = "1.2.840.10008.5.1.4.1.1.88.1"
+    public static let textSRStorageTrial = "1.2.840.10008.5.1.4.1.1.88.1"
     /// Basic Text SR Storage (SOP Class)
-    static let basicTextSRStorage = "1.2.840.10008.5.1.4.1.1.88.11"
+    public static let basicTextSRStorage = "1.2.840.10008.5.1.4.1.1.88.11"
     /// Audio SR Storage - Trial (SOP Class) (retired)
-    static let audioSRStorageTrial = "1.2.840.10008.5.1.4.1.1.88.2"
+    public static let audioSRStorageTrial = "1.2.840.10008.5.1.4.1.1.88.2"
     /// Enhanced SR Storage (SOP Class)
-    static let enhancedSRStorage = "1.2.840.10008.5.1.4.1.1.88.22"
+    public static let enhancedSRStorage = "1.2.840.10008.5.1.4.1.1.88.22"
     /// Detail SR Storage - Trial (SOP Class) (retired)
-    static let detailSRStorageTrial = "1.2.840.10008.5.1.4.1.1.88.3"
+    public static let detailSRStorageTrial = "1.2.840.10008.5.1.4.1.1.88.3"
     /// Comprehensive SR Storage (SOP Class)
-    static let comprehensiveSRStorage = "1.2.840.10008.5.1.4.1.1.88.33"
+    public static let comprehensiveSRStorage = "1.2.840.10008.5.1.4.1.1.88.33"
     /// Comprehensive 3D SR Storage (SOP Class)
-    static let comprehensive3DSRStorage = "1.2.840.10008.5.1.4.1.1.88.34"
+    public static let comprehensive3DSRStorage = "1.2.840.10008.5.1.4.1.1.88.34"
     /// Extensible SR Storage (SOP Class)
-    static let extensibleSRStorage = "1.2.840.10008.5.1.4.1.1.88.35"
+    public static let extensibleSRStorage = "1.2.840.10008.5.1.4.1.1.88.35"
     /// Comprehensive SR Storage - Trial (SOP Class) (retired)
-    static let comprehensiveSRStorageTrial = "1.2.840.10008.5.1.4.1.1.88.4"
+    public static let comprehensiveSRStorageTrial = "1.2.840.10008.5.1.4.1.1.88.4"
     /// Procedure Log Storage (SOP Class)
-    static let procedureLogStorage = "1.2.840.10008.5.1.4.1.1.88.40"
+    public static let procedureLogStorage = "1.2.840.10008.5.1.4.1.1.88.40"
     /// Mammography CAD SR Storage (SOP Class)
-    static let mammographyCADSRStorage = "1.2.840.10008.5.1.4.1.1.88.50"
+    public static let mammographyCADSRStorage = "1.2.840.10008.5.1.4.1.1.88.50"
     /// Key Object Selection Document Storage (SOP Class)
-    static let keyObjectSelectionDocumentStorage = "1.2.840.10008.5.1.4.1.1.88.59"
+    public static let keyObjectSelectionDocumentStorage = "1.2.840.10008.5.1.4.1.1.88.59"
     /// Chest CAD SR Storage (SOP Class)
-    static let chestCADSRStorage = "1.2.840.10008.5.1.4.1.1.88.65"
+    public static let chestCADSRStorage = "1.2.840.10008.5.1.4.1.1.88.65"
     /// X-Ray Radiation Dose SR Storage (SOP Class)
-    static let xRayRadiationDoseSRStorage = "1.2.840.10008.5.1.4.1.1.88.67"
+    public static let xRayRadiationDoseSRStorage = "1.2.840.10008.5.1.4.1.1.88.67"
     /// Radiopharmaceutical Radiation Dose SR Storage (SOP Class)
-    static let radiopharmaceuticalRadiationDoseSRStorage = "1.2.840.10008.5.1.4.1.1.88.68"
+    public static let radiopharmaceuticalRadiationDoseSRStorage = "1.2.840.10008.5.1.4.1.1.88.68"
     /// Colon CAD SR Storage (SOP Class)
-    static let colonCADSRStorage = "1.2.840.10008.5.1.4.1.1.88.69"
+    public static let colonCADSRStorage = "1.2.840.10008.5.1.4.1.1.88.69"
     /// Implantation Plan SR Storage (SOP Class)
-    static let implantationPlanSRStorage = "1.2.840.10008.5.1.4.1.1.88.70"
+    public static let implantationPlanSRStorage = "1.2.840.10008.5.1.4.1.1.88.70"
     /// Acquisition Context SR Storage (SOP Class)
-    static let acquisitionContextSRStorage = "1.2.840.10008.5.1.4.1.1.88.71"
+    public static let acquisitionContextSRStorage = "1.2.840.10008.5.1.4.1.1.88.71"
     /// Simplified Adult Echo SR Storage (SOP Class)
-    static let simplifiedAdultEchoSRStorage = "1.2.840.10008.5.1.4.1.1.88.72"
+    public static let simplifiedAdultEchoSRStorage = "1.2.840.10008.5.1.4.1.1.88.72"
     /// Patient Radiation Dose SR Storage (SOP Class)
-    static let patientRadiationDoseSRStorage = "1.2.840.10008.5.1.4.1.1.88.73"
+    public static let patientRadiationDoseSRStorage = "1.2.840.10008.5.1.4.1.1.88.73"
     /// Planned Imaging Agent Administration SR Storage (SOP Class)
-    static let plannedImagingAgentAdministrationSRStorage = "1.2.840.10008.5.1.4.1.1.88.74"
+    public static let plannedImagingAgentAdministrationSRStorage = "1.2.840.10008.5.1.4.1.1.88.74"
     /// Performed Imaging Agent Administration SR Storage (SOP Class)
-    static let performedImagingAgentAdministrationSRStorage = "1.2.840.10008.5.1.4.1.1.88.75"
+    public static let performedImagingAgentAdministrationSRStorage = "1.2.840.10008.5.1.4.1.1.88.75"
     /// Enhanced X-Ray Radiation Dose SR Storage (SOP Class)
-    static let enhancedXRayRadiationDoseSRStorage = "1.2.840.10008.5.1.4.1.1.88.76"
+    public static let enhancedXRayRadiationDoseSRStorage = "1.2.840.10008.5.1.4.1.1.88.76"
     /// Waveform Annotation SR Storage (SOP Class)
-    static let waveformAnnotationSRStorage = "1.2.840.10008.5.1.4.1.1.88.77"
+    public static let waveformAnnotationSRStorage = "1.2.840.10008.5.1.4.1.1.88.77"
     /// Standalone Curve Storage (SOP Class) (retired)
-    static let standaloneCurveStorage = "1.2.840.10008.5.1.4.1.1.9"
+    public static let standaloneCurveStorage = "1.2.840.10008.5.1.4.1.1.9"
     /// Waveform Storage - Trial (SOP Class) (retired)
-    static let waveformStorageTrial = "1.2.840.10008.5.1.4.1.1.9.1"
+    public static let waveformStorageTrial = "1.2.840.10008.5.1.4.1.1.9.1"
     /// 12-lead ECG Waveform Storage (SOP Class)
-    static let twelveLeadECGWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.1.1"
+    public static let twelveLeadECGWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.1.1"
     /// General ECG Waveform Storage (SOP Class)
-    static let generalECGWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.1.2"
+    public static let generalECGWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.1.2"
     /// Ambulatory ECG Waveform Storage (SOP Class)
-    static let ambulatoryECGWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.1.3"
+    public static let ambulatoryECGWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.1.3"
     /// General 32-bit ECG Waveform Storage (SOP Class)
-    static let general32bitECGWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.1.4"
+    public static let general32bitECGWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.1.4"
     /// Hemodynamic Waveform Storage (SOP Class)
-    static let hemodynamicWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.2.1"
+    public static let hemodynamicWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.2.1"
     /// Cardiac Electrophysiology Waveform Storage (SOP Class)
-    static let cardiacElectrophysiologyWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.3.1"
+    public static let cardiacElectrophysiologyWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.3.1"
     /// Basic Voice Audio Waveform Storage (SOP Class)
-    static let basicVoiceAudioWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.4.1"
+    public static let basicVoiceAudioWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.4.1"
     /// General Audio Waveform Storage (SOP Class)
-    static let generalAudioWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.4.2"
+    public static let generalAudioWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.4.2"
     /// Arterial Pulse Waveform Storage (SOP Class)
-    static let arterialPulseWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.5.1"
+    public static let arterialPulseWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.5.1"
     /// Respiratory Waveform Storage (SOP Class)
-    static let respiratoryWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.6.1"
+    public static let respiratoryWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.6.1"
     /// Multi-channel Respiratory Waveform Storage (SOP Class)
-    static let multichannelRespiratoryWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.6.2"
+    public static let multichannelRespiratoryWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.6.2"
     /// Routine Scalp Electroencephalogram Waveform Storage (SOP Class)
-    static let routineScalpElectroencephalogramWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.7.1"
+    public static let routineScalpElectroencephalogramWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.7.1"
     /// Electromyogram Waveform Storage (SOP Class)
-    static let electromyogramWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.7.2"
+    public static let electromyogramWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.7.2"
     /// Electrooculogram Waveform Storage (SOP Class)
-    static let electrooculogramWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.7.3"
+    public static let electrooculogramWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.7.3"
     /// Sleep Electroencephalogram Waveform Storage (SOP Class)
-    static let sleepElectroencephalogramWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.7.4"
+    public static let sleepElectroencephalogramWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.7.4"
     /// Body Position Waveform Storage (SOP Class)
-    static let bodyPositionWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.8.1"
+    public static let bodyPositionWaveformStorage = "1.2.840.10008.5.1.4.1.1.9.8.1"
     /// Content Assessment Results Storage (SOP Class)
-    static let contentAssessmentResultsStorage = "1.2.840.10008.5.1.4.1.1.90.1"
+    public static let contentAssessmentResultsStorage = "1.2.840.10008.5.1.4.1.1.90.1"
     /// Microscopy Bulk Simple Annotations Storage (SOP Class)
-    static let microscopyBulkSimpleAnnotationsStorage = "1.2.840.10008.5.1.4.1.1.91.1"
+    public static let microscopyBulkSimpleAnnotationsStorage = "1.2.840.10008.5.1.4.1.1.91.1"
     /// Patient Root Query/Retrieve Information Model - FIND (SOP Class)
-    static let patientRootQueryRetrieveInformationModelFind = "1.2.840.10008.5.1.4.1.2.1.1"
+    public static let patientRootQueryRetrieveInformationModelFind = "1.2.840.10008.5.1.4.1.2.1.1"
     /// Patient Root Query/Retrieve Information Model - MOVE (SOP Class)
-    static let patientRootQueryRetrieveInformationModelMove = "1.2.840.10008.5.1.4.1.2.1.2"
+    public static let patientRootQueryRetrieveInformationModelMove = "1.2.840.10008.5.1.4.1.2.1.2"
     /// Patient Root Query/Retrieve Information Model - GET (SOP Class)
-    static let patientRootQueryRetrieveInformationModelGet = "1.2.840.10008.5.1.4.1.2.1.3"
+    public static let patientRootQueryRetrieveInformationModelGet = "1.2.840.10008.5.1.4.1.2.1.3"
     /// Study Root Query/Retrieve Information Model - FIND (SOP Class)
-    static let studyRootQueryRetrieveInformationModelFind = "1.2.840.10008.5.1.4.1.2.2.1"
+    public static let studyRootQueryRetrieveInformationModelFind = "1.2.840.10008.5.1.4.1.2.2.1"
     /// Study Root Query/Retrieve Information Model - MOVE (SOP Class)
-    static let studyRootQueryRetrieveInformationModelMove = "1.2.840.10008.5.1.4.1.2.2.2"
+    public static let studyRootQueryRetrieveInformationModelMove = "1.2.840.10008.5.1.4.1.2.2.2"
     /// Study Root Query/Retrieve Information Model - GET (SOP Class)
-    static let studyRootQueryRetrieveInformationModelGet = "1.2.840.10008.5.1.4.1.2.2.3"
+    public static let studyRootQueryRetrieveInformationModelGet = "1.2.840.10008.5.1.4.1.2.2.3"
     /// Patient/Study Only Query/Retrieve Information Model - FIND (SOP Class) (retired)
-    static let patientStudyOnlyQueryRetrieveInformationModelFind = "1.2.840.10008.5.1.4.1.2.3.1"
+    public static let patientStudyOnlyQueryRetrieveInformationModelFind = "1.2.840.10008.5.1.4.1.2.3.1"
     /// Patient/Study Only Query/Retrieve Information Model - MOVE (SOP Class) (retired)
-    static let patientStudyOnlyQueryRetrieveInformationModelMove = "1.2.840.10008.5.1.4.1.2.3.2"
+    public static let patientStudyOnlyQueryRetrieveInformationModelMove = "1.2.840.10008.5.1.4.1.2.3.2"
     /// Patient/Study Only Query/Retrieve Information Model - GET (SOP Class) (retired)
-    static let patientStudyOnlyQueryRetrieveInformationModelGet = "1.2.840.10008.5.1.4.1.2.3.3"
+    public static let patientStudyOnlyQueryRetrieveInformationModelGet = "1.2.840.10008.5.1.4.1.2.3.3"
     /// Composite Instance Root Retrieve - MOVE (SOP Class)
-    static let compositeInstanceRootRetrieveMove = "1.2.840.10008.5.1.4.1.2.4.2"
+    public static let compositeInstanceRootRetrieveMove = "1.2.840.10008.5.1.4.1.2.4.2"
     /// Composite Instance Root Retrieve - GET (SOP Class)
-    static let compositeInstanceRootRetrieveGet = "1.2.840.10008.5.1.4.1.2.4.3"
+    public static let compositeInstanceRootRetrieveGet = "1.2.840.10008.5.1.4.1.2.4.3"
     /// Composite Instance Retrieve Without Bulk Data - GET (SOP Class)
-    static let compositeInstanceRetrieveWithoutBulkDataGet = "1.2.840.10008.5.1.4.1.2.5.3"
+    public static let compositeInstanceRetrieveWithoutBulkDataGet = "1.2.840.10008.5.1.4.1.2.5.3"
     /// Defined Procedure Protocol Information Model - FIND (SOP Class)
-    static let definedProcedureProtocolInformationModelFind = "1.2.840.10008.5.1.4.20.1"
+    public static let definedProcedureProtocolInformationModelFind = "1.2.840.10008.5.1.4.20.1"
     /// Defined Procedure Protocol Information Model - MOVE (SOP Class)
-    static let definedProcedureProtocolInformationModelMove = "1.2.840.10008.5.1.4.20.2"
+    public static let definedProcedureProtocolInformationModelMove = "1.2.840.10008.5.1.4.20.2"
     /// Defined Procedure Protocol Information Model - GET (SOP Class)
-    static let definedProcedureProtocolInformationModelGet = "1.2.840.10008.5.1.4.20.3"
+    public static let definedProcedureProtocolInformationModelGet = "1.2.840.10008.5.1.4.20.3"
     /// Modality Worklist Information Model - FIND (SOP Class)
-    static let modalityWorklistInformationModelFind = "1.2.840.10008.5.1.4.31"
+    public static let modalityWorklistInformationModelFind = "1.2.840.10008.5.1.4.31"
     /// General Purpose Worklist Management Meta SOP Class (Meta SOP Class) (retired)
-    static let generalPurposeWorklistManagementMeta = "1.2.840.10008.5.1.4.32"
+    public static let generalPurposeWorklistManagementMeta = "1.2.840.10008.5.1.4.32"
     /// General Purpose Worklist Information Model - FIND (SOP Class) (retired)
-    static let generalPurposeWorklistInformationModelFind = "1.2.840.10008.5.1.4.32.1"
+    public static let generalPurposeWorklistInformationModelFind = "1.2.840.10008.5.1.4.32.1"
     /// General Purpose Scheduled Procedure Step SOP Class (SOP Class) (retired)
-    static let generalPurposeScheduledProcedureStep = "1.2.840.10008.5.1.4.32.2"
+    public static let generalPurposeScheduledProcedureStep = "1.2.840.10008.5.1.4.32.2"
     /// General Purpose Performed Procedure Step SOP Class (SOP Class) (retired)
-    static let generalPurposePerformedProcedureStep = "1.2.840.10008.5.1.4.32.3"
+    public static let generalPurposePerformedProcedureStep = "1.2.840.10008.5.1.4.32.3"
     /// Instance Availability Notification SOP Class (SOP Class)
-    static let instanceAvailabilityNotification = "1.2.840.10008.5.1.4.33"
+    public static let instanceAvailabilityNotification = "1.2.840.10008.5.1.4.33"
     /// RT Beams Delivery Instruction Storage - Trial (SOP Class) (retired)
-    static let rtBeamsDeliveryInstructionStorageTrial = "1.2.840.10008.5.1.4.34.1"
+    public static let rtBeamsDeliveryInstructionStorageTrial = "1.2.840.10008.5.1.4.34.1"
     /// RT Brachy Application Setup Delivery Instruction Storage (SOP Class)
-    static let rtBrachyApplicationSetupDeliveryInstructionStorage = "1.2.840.10008.5.1.4.34.10"
+    public static let rtBrachyApplicationSetupDeliveryInstructionStorage = "1.2.840.10008.5.1.4.34.10"
     /// RT Conventional Machine Verification - Trial (SOP Class) (retired)
-    static let rtConventionalMachineVerificationTrial = "1.2.840.10008.5.1.4.34.2"
+    public static let rtConventionalMachineVerificationTrial = "1.2.840.10008.5.1.4.34.2"
     /// RT Ion Machine Verification - Trial (SOP Class) (retired)
-    static let rtIonMachineVerificationTrial = "1.2.840.10008.5.1.4.34.3"
+    public static let rtIonMachineVerificationTrial = "1.2.840.10008.5.1.4.34.3"
     /// Unified Worklist and Procedure Step Service Class - Trial (Service Class) (retired)
-    static let unifiedWorklistAndProcedureStepTrial = "1.2.840.10008.5.1.4.34.4"
+    public static let unifiedWorklistAndProcedureStepTrial = "1.2.840.10008.5.1.4.34.4"
     /// Unified Procedure Step - Push SOP Class - Trial (SOP Class) (retired)
-    static let unifiedProcedureStepPushTrial = "1.2.840.10008.5.1.4.34.4.1"
+    public static let unifiedProcedureStepPushTrial = "1.2.840.10008.5.1.4.34.4.1"
     /// Unified Procedure Step - Watch SOP Class - Trial (SOP Class) (retired)
-    static let unifiedProcedureStepWatchTrial = "1.2.840.10008.5.1.4.34.4.2"
+    public static let unifiedProcedureStepWatchTrial = "1.2.840.10008.5.1.4.34.4.2"
     /// Unified Procedure Step - Pull SOP Class - Trial (SOP Class) (retired)
-    static let unifiedProcedureStepPullTrial = "1.2.840.10008.5.1.4.34.4.3"
+    public static let unifiedProcedureStepPullTrial = "1.2.840.10008.5.1.4.34.4.3"
     /// Unified Procedure Step - Event SOP Class - Trial (SOP Class) (retired)
-    static let unifiedProcedureStepEventTrial = "1.2.840.10008.5.1.4.34.4.4"
+    public static let unifiedProcedureStepEventTrial = "1.2.840.10008.5.1.4.34.4.4"
     /// UPS Global Subscription SOP Instance (Well-known SOP Instance)
-    static let upsGlobalSubscriptionInstance = "1.2.840.10008.5.1.4.34.5"
+    public static let upsGlobalSubscriptionInstance = "1.2.840.10008.5.1.4.34.5"
     /// UPS Filtered Global Subscription SOP Instance (Well-known SOP Instance)
-    static let upsFilteredGlobalSubscriptionInstance = "1.2.840.10008.5.1.4.34.5.1"
+    public static let upsFilteredGlobalSubscriptionInstance = "1.2.840.10008.5.1.4.34.5.1"
     /// Unified Worklist and Procedure Step Service Class (Service Class)
-    static let unifiedWorklistAndProcedureStep = "1.2.840.10008.5.1.4.34.6"
+    public static let unifiedWorklistAndProcedureStep = "1.2.840.10008.5.1.4.34.6"
     /// Unified Procedure Step - Push SOP Class (SOP Class)
-    static let unifiedProcedureStepPush = "1.2.840.10008.5.1.4.34.6.1"
+    public static let unifiedProcedureStepPush = "1.2.840.10008.5.1.4.34.6.1"
     /// Unified Procedure Step - Watch SOP Class (SOP Class)
-    static let unifiedProcedureStepWatch = "1.2.840.10008.5.1.4.34.6.2"
+    public static let unifiedProcedureStepWatch = "1.2.840.10008.5.1.4.34.6.2"
     /// Unified Procedure Step - Pull SOP Class (SOP Class)
-    static let unifiedProcedureStepPull = "1.2.840.10008.5.1.4.34.6.3"
+    public static let unifiedProcedureStepPull = "1.2.840.10008.5.1.4.34.6.3"
     /// Unified Procedure Step - Event SOP Class (SOP Class)
-    static let unifiedProcedureStepEvent = "1.2.840.10008.5.1.4.34.6.4"
+    public static let unifiedProcedureStepEvent = "1.2.840.10008.5.1.4.34.6.4"
     /// Unified Procedure Step - Query SOP Class (SOP Class)
-    static let unifiedProcedureStepQuery = "1.2.840.10008.5.1.4.34.6.5"
+    public static let unifiedProcedureStepQuery = "1.2.840.10008.5.1.4.34.6.5"
     /// RT Beams Delivery Instruction Storage (SOP Class)
-    static let rtBeamsDeliveryInstructionStorage = "1.2.840.10008.5.1.4.34.7"
+    public static let rtBeamsDeliveryInstructionStorage = "1.2.840.10008.5.1.4.34.7"
     /// RT Conventional Machine Verification (SOP Class)
-    static let rtConventionalMachineVerification = "1.2.840.10008.5.1.4.34.8"
+    public static let rtConventionalMachineVerification = "1.2.840.10008.5.1.4.34.8"
     /// RT Ion Machine Verification (SOP Class)
-    static let rtIonMachineVerification = "1.2.840.10008.5.1.4.34.9"
+    public static let rtIonMachineVerification = "1.2.840.10008.5.1.4.34.9"
     /// General Relevant Patient Information Query (SOP Class)
-    static let generalRelevantPatientInformationQuery = "1.2.840.10008.5.1.4.37.1"
+    public static let generalRelevantPatientInformationQuery = "1.2.840.10008.5.1.4.37.1"
     /// Breast Imaging Relevant Patient Information Query (SOP Class)
-    static let breastImagingRelevantPatientInformationQuery = "1.2.840.10008.5.1.4.37.2"
+    public static let breastImagingRelevantPatientInformationQuery = "1.2.840.10008.5.1.4.37.2"
     /// Cardiac Relevant Patient Information Query (SOP Class)
-    static let cardiacRelevantPatientInformationQuery = "1.2.840.10008.5.1.4.37.3"
+    public static let cardiacRelevantPatientInformationQuery = "1.2.840.10008.5.1.4.37.3"
     /// Hanging Protocol Storage (SOP Class)
-    static let hangingProtocolStorage = "1.2.840.10008.5.1.4.38.1"
+    public static let hangingProtocolStorage = "1.2.840.10008.5.1.4.38.1"
     /// Hanging Protocol Information Model - FIND (SOP Class)
-    static let hangingProtocolInformationModelFind = "1.2.840.10008.5.1.4.38.2"
+    public static let hangingProtocolInformationModelFind = "1.2.840.10008.5.1.4.38.2"
     /// Hanging Protocol Information Model - MOVE (SOP Class)
-    static let hangingProtocolInformationModelMove = "1.2.840.10008.5.1.4.38.3"
+    public static let hangingProtocolInformationModelMove = "1.2.840.10008.5.1.4.38.3"
     /// Hanging Protocol Information Model - GET (SOP Class)
-    static let hangingProtocolInformationModelGet = "1.2.840.10008.5.1.4.38.4"
+    public static let hangingProtocolInformationModelGet = "1.2.840.10008.5.1.4.38.4"
     /// Color Palette Storage (SOP Class)
-    static let colorPaletteStorage = "1.2.840.10008.5.1.4.39.1"
+    public static let colorPaletteStorage = "1.2.840.10008.5.1.4.39.1"
     /// Color Palette Query/Retrieve Information Model - FIND (SOP Class)
-    static let colorPaletteQueryRetrieveInformationModelFind = "1.2.840.10008.5.1.4.39.2"
+    public static let colorPaletteQueryRetrieveInformationModelFind = "1.2.840.10008.5.1.4.39.2"
     /// Color Palette Query/Retrieve Information Model - MOVE (SOP Class)
-    static let colorPaletteQueryRetrieveInformationModelMove = "1.2.840.10008.5.1.4.39.3"
+    public static let colorPaletteQueryRetrieveInformationModelMove = "1.2.840.10008.5.1.4.39.3"
     /// Color Palette Query/Retrieve Information Model - GET (SOP Class)
-    static let colorPaletteQueryRetrieveInformationModelGet = "1.2.840.10008.5.1.4.39.4"
+    public static let colorPaletteQueryRetrieveInformationModelGet = "1.2.840.10008.5.1.4.39.4"
     /// Product Characteristics Query SOP Class (SOP Class)
-    static let productCharacteristicsQuery = "1.2.840.10008.5.1.4.41"
+    public static let productCharacteristicsQuery = "1.2.840.10008.5.1.4.41"
     /// Substance Approval Query SOP Class (SOP Class)
-    static let substanceApprovalQuery = "1.2.840.10008.5.1.4.42"
+    public static let substanceApprovalQuery = "1.2.840.10008.5.1.4.42"
     /// Generic Implant Template Storage (SOP Class)
-    static let genericImplantTemplateStorage = "1.2.840.10008.5.1.4.43.1"
+    public static let genericImplantTemplateStorage = "1.2.840.10008.5.1.4.43.1"
     /// Generic Implant Template Information Model - FIND (SOP Class)
-    static let genericImplantTemplateInformationModelFind = "1.2.840.10008.5.1.4.43.2"
+    public static let genericImplantTemplateInformationModelFind = "1.2.840.10008.5.1.4.43.2"
     /// Generic Implant Template Information Model - MOVE (SOP Class)
-    static let genericImplantTemplateInformationModelMove = "1.2.840.10008.5.1.4.43.3"
+    public static let genericImplantTemplateInformationModelMove = "1.2.840.10008.5.1.4.43.3"
     /// Generic Implant Template Information Model - GET (SOP Class)
-    static let genericImplantTemplateInformationModelGet = "1.2.840.10008.5.1.4.43.4"
+    public static let genericImplantTemplateInformationModelGet = "1.2.840.10008.5.1.4.43.4"
     /// Implant Assembly Template Storage (SOP Class)
-    static let implantAssemblyTemplateStorage = "1.2.840.10008.5.1.4.44.1"
+    public static let implantAssemblyTemplateStorage = "1.2.840.10008.5.1.4.44.1"
     /// Implant Assembly Template Information Model - FIND (SOP Class)
-    static let implantAssemblyTemplateInformationModelFind = "1.2.840.10008.5.1.4.44.2"
+    public static let implantAssemblyTemplateInformationModelFind = "1.2.840.10008.5.1.4.44.2"
     /// Implant Assembly Template Information Model - MOVE (SOP Class)
-    static let implantAssemblyTemplateInformationModelMove = "1.2.840.10008.5.1.4.44.3"
+    public static let implantAssemblyTemplateInformationModelMove = "1.2.840.10008.5.1.4.44.3"
     /// Implant Assembly Template Information Model - GET (SOP Class)
-    static let implantAssemblyTemplateInformationModelGet = "1.2.840.10008.5.1.4.44.4"
+    public static let implantAssemblyTemplateInformationModelGet = "1.2.840.10008.5.1.4.44.4"
     /// Implant Template Group Storage (SOP Class)
-    static let implantTemplateGroupStorage = "1.2.840.10008.5.1.4.45.1"
+    public static let implantTemplateGroupStorage = "1.2.840.10008.5.1.4.45.1"
     /// Implant Template Group Information Model - FIND (SOP Class)
-    static let implantTemplateGroupInformationModelFind = "1.2.840.10008.5.1.4.45.2"
+    public static let implantTemplateGroupInformationModelFind = "1.2.840.10008.5.1.4.45.2"
     /// Implant Template Group Information Model - MOVE (SOP Class)
-    static let implantTemplateGroupInformationModelMove = "1.2.840.10008.5.1.4.45.3"
+    public static let implantTemplateGroupInformationModelMove = "1.2.840.10008.5.1.4.45.3"
     /// Implant Template Group Information Model - GET (SOP Class)
-    static let implantTemplateGroupInformationModelGet = "1.2.840.10008.5.1.4.45.4"
+    public static let implantTemplateGroupInformationModelGet = "1.2.840.10008.5.1.4.45.4"
     /// Native DICOM Model (Application Hosting Model)
-    static let nativeDICOMModel = "1.2.840.10008.7.1.1"
+    public static let nativeDICOMModel = "1.2.840.10008.7.1.1"
     /// Abstract Multi-Dimensional Image Model (Application Hosting Model)
-    static let abstractMultiDimensionalImageModel = "1.2.840.10008.7.1.2"
+    public static let abstractMultiDimensionalImageModel = "1.2.840.10008.7.1.2"
     /// DICOM Content Mapping Resource (Mapping Resource)
-    static let dicomContentMappingResource = "1.2.840.10008.8.1.1"
+    public static let dicomContentMappingResource = "1.2.840.10008.8.1.1"
 }
