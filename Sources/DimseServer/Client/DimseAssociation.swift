@@ -1,0 +1,235 @@
+// An SCU's association: open (A-ASSOCIATE), C-ECHO, C-STORE of Part 10 files, release.
+import DicomCore
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A presentation context to propose (PS3.8 §9.3.2.2).
+public struct ProposedContext: Sendable, Hashable {
+    public var abstractSyntax: String
+    public var transferSyntaxes: [String]
+    public init(abstractSyntax: String, transferSyntaxes: [String]) {
+        self.abstractSyntax = abstractSyntax
+        self.transferSyntaxes = transferSyntaxes
+    }
+}
+
+/// Where and as whom an SCU associates.
+public struct RemoteAE: Sendable, Hashable, CustomStringConvertible {
+    public var aeTitle: String
+    public var host: String
+    public var port: Int
+    public init(aeTitle: String, host: String, port: Int) {
+        self.aeTitle = aeTitle
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses "AE@host:port".
+    public init?(parsing text: String) {
+        guard let at = text.firstIndex(of: "@"), let colon = text.lastIndex(of: ":"), at < colon,
+              let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port)
+        else { return nil }
+        let ae = String(text[..<at])
+        let host = String(text[text.index(after: at)..<colon])
+        guard !ae.isEmpty, ae.utf8.count <= 16, !host.isEmpty else { return nil }
+        self.init(aeTitle: ae, host: host, port: port)
+    }
+
+    public var description: String { "\(aeTitle)@\(host):\(port)" }
+}
+
+/// One established association, requestor side. Use it from one task at a time: messages go
+/// one after the other (asynchronous operations window 1).
+public final class DimseAssociation: Sendable {
+    public let accepted: [AcceptedContext]
+    public let peerMaxPDULength: UInt32
+    public let remote: RemoteAE
+    private let channel: any Channel
+    private let nextMessageID = Mutex<UInt16>(1)
+    /// How long to wait for a response (the "DIMSE timeout" of other implementations).
+    public let responseTimeout: Duration
+
+    private init(channel: any Channel, accepted: [AcceptedContext], peerMaxPDULength: UInt32, remote: RemoteAE,
+                 responseTimeout: Duration) {
+        self.channel = channel
+        self.accepted = accepted
+        self.peerMaxPDULength = peerMaxPDULength
+        self.remote = remote
+        self.responseTimeout = responseTimeout
+    }
+
+    /// Connects to `remote` and negotiates `contexts`.
+    /// - Throws: `AssociationError.rejected` with the RJ's result/source/reason, or a connect error.
+    public static func open(to remote: RemoteAE, callingAETitle: String, contexts: [ProposedContext],
+                            group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                            maxPDULength: UInt32 = 262_144, connectTimeout: TimeAmount = .seconds(10),
+                            responseTimeout: Duration = .seconds(120)) async throws -> DimseAssociation {
+        let channel = try await ClientBootstrap(group: group)
+            .connectTimeout(connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let ops = channel.pipeline.syncOperations
+                    try ops.addHandler(ByteToMessageHandler(PDUDecoder(maxLength: max(maxPDULength, 1 << 20))))
+                    try ops.addHandler(MessageToByteHandler(PDUEncoder()))
+                    try ops.addHandler(RequestorHandler())
+                }
+            }
+            .connect(host: remote.host, port: remote.port)
+            .get()
+        var proposed: [AssociateRQ.PresentationContext] = []
+        for (i, c) in contexts.prefix(128).enumerated() {
+            // PS3.8 §9.3.2.2: odd IDs 1–255.
+            proposed.append(.init(id: UInt8(2 * i + 1), abstractSyntax: c.abstractSyntax, transferSyntaxes: c.transferSyntaxes))
+        }
+        let rq = AssociateRQ(calledAETitle: remote.aeTitle, callingAETitle: callingAETitle,
+                             presentationContexts: proposed,
+                             userInformation: UserInformation(items: [
+                                 .maximumLength(maxPDULength),
+                                 .implementationClassUID(DicomFile.implementationClassUID),
+                                 .implementationVersionName(DicomFile.implementationVersionName),
+                             ]))
+        let promise = channel.eventLoop.makePromise(of: AssociateAC.self)
+        channel.writeAndFlush(RequestorCommand.associate(rq, promise), promise: nil)
+        let ac: AssociateAC
+        do {
+            ac = try await promise.futureResult.get()
+        } catch {
+            try? await channel.close()
+            throw error
+        }
+        var accepted: [AcceptedContext] = []
+        for result in ac.presentationContexts where result.result == .acceptance {
+            guard let p = proposed.first(where: { $0.id == result.id }), let ts = result.transferSyntax else { continue }
+            accepted.append(AcceptedContext(id: result.id, abstractSyntax: p.abstractSyntax, transferSyntax: ts))
+        }
+        return DimseAssociation(channel: channel, accepted: accepted, peerMaxPDULength: ac.userInformation.maximumLength ?? 0,
+                                remote: remote, responseTimeout: responseTimeout)
+    }
+
+    private func messageID() -> UInt16 {
+        nextMessageID.withLock { id in
+            defer { id = id == UInt16.max ? 1 : id + 1 }
+            return id
+        }
+    }
+
+    /// Sends a command (and data set bytes) and waits for the final response.
+    private func send(command: CommandSet, dataSet: ByteBuffer?, contextID: UInt8) async throws -> CommandSet {
+        let id = command.messageID ?? 0
+        var pdus = PDataTF.fragments(of: command.encoded(), contextID: contextID, isCommand: true, maxPDULength: peerMaxPDULength)
+        if let dataSet {
+            pdus += PDataTF.fragments(of: dataSet, contextID: contextID, isCommand: false, maxPDULength: peerMaxPDULength)
+        }
+        let promise = channel.eventLoop.makePromise(of: CommandSet.self)
+        let timeout = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(responseTimeout.components.seconds) * 1_000_000_000)) {
+            promise.fail(AssociationError.timeout("the response to message \(id)"))
+        }
+        defer { timeout.cancel() }
+        try await channel.writeAndFlush(RequestorCommand.message(pdus, messageID: id, promise))
+        return try await promise.futureResult.get()
+    }
+
+    /// C-ECHO (PS3.7 §9.1.5).
+    public func echo() async throws -> DimseStatus {
+        guard let context = accepted.first(where: { $0.abstractSyntax == UID.verification }) else {
+            throw AssociationError.noContext("Verification")
+        }
+        var c = CommandSet()
+        c.commandField = .cEchoRQ
+        c.messageID = messageID()
+        c.affectedSOPClassUID = UID.verification
+        c.commandDataSetType = CommandSet.noDataSet
+        let rsp = try await send(command: c, dataSet: nil, contextID: context.id)
+        return rsp.status ?? .processingFailure
+    }
+
+    /// The result of sending one instance.
+    public struct StoreResult: Sendable {
+        public var status: DimseStatus
+        public var errorComment: String?
+        public var bytes: Int
+    }
+
+    /// C-STORE of an instance whose data set is already encoded in the context's transfer syntax.
+    public func store(sopClassUID: String, sopInstanceUID: String, dataSet: ByteBuffer, contextID: UInt8,
+                      moveOriginator: (aeTitle: String, messageID: UInt16)? = nil) async throws -> StoreResult {
+        var c = CommandSet()
+        c.commandField = .cStoreRQ
+        c.messageID = messageID()
+        c.affectedSOPClassUID = sopClassUID
+        c.affectedSOPInstanceUID = sopInstanceUID
+        c.priority = 0
+        c.commandDataSetType = CommandSet.dataSetPresent
+        if let moveOriginator {
+            c.moveOriginatorApplicationEntityTitle = moveOriginator.aeTitle
+            c.moveOriginatorMessageID = moveOriginator.messageID
+        }
+        let rsp = try await send(command: c, dataSet: dataSet, contextID: contextID)
+        return StoreResult(status: rsp.status ?? .processingFailure, errorComment: rsp.errorComment, bytes: dataSet.readableBytes)
+    }
+
+    /// C-STORE of a Part 10 file: picks an accepted context for its SOP class, sends the data set
+    /// as stored when the syntax was accepted, else converts among the native syntaxes.
+    /// - Throws: `AssociationError.noContext` when no accepted context fits, a read error, or
+    ///   `DicomWriteError.needsCodec` when only a (de)compression would make it fit.
+    public func store(file path: String) async throws -> StoreResult {
+        let file = try DicomFile.read(path: path)
+        let ds = file.dataSet
+        guard let sopClass = ds.string(.sopClassUID) ?? file.fileMetaInformation.string(.mediaStorageSOPClassUID),
+              let sopInstance = ds.string(.sopInstanceUID) ?? file.fileMetaInformation.string(.mediaStorageSOPInstanceUID)
+        else { throw AssociationError.noContext("\(path): no SOP Class/Instance UID") }
+        let candidates = accepted.filter { $0.abstractSyntax == sopClass }
+        guard !candidates.isEmpty else { throw AssociationError.noContext("\(UIDRegistry.name(for: sopClass) ?? sopClass)") }
+        let own = file.transferSyntax.uid
+        let bytes: [UInt8]
+        let contextID: UInt8
+        if let same = candidates.first(where: { $0.transferSyntax == own }) {
+            contextID = same.id
+            bytes = try file.dataSetBytesForNetwork()
+        } else {
+            var chosen: (AcceptedContext, DicomFile)?
+            var lastError: (any Error)?
+            for c in candidates {
+                do {
+                    chosen = (c, try file.converted(to: TransferSyntax(uid: c.transferSyntax)))
+                    break
+                } catch { lastError = error }
+            }
+            guard let (context, converted) = chosen else {
+                throw lastError ?? AssociationError.noContext(sopClass)
+            }
+            contextID = context.id
+            bytes = try converted.dataSetBytesForNetwork()
+        }
+        var buffer = channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        return try await store(sopClassUID: sopClass, sopInstanceUID: sopInstance, dataSet: buffer, contextID: contextID)
+    }
+
+    /// A-RELEASE (PS3.8 §7.2); the connection is closed afterwards.
+    public func release() async throws {
+        let promise = channel.eventLoop.makePromise(of: Void.self)
+        channel.writeAndFlush(RequestorCommand.release(promise), promise: nil)
+        let timeout = channel.eventLoop.scheduleTask(in: .seconds(30)) { promise.succeed() }
+        defer { timeout.cancel() }
+        try await promise.futureResult.get()
+        try? await channel.close()
+    }
+
+    /// A-ABORT (PS3.8 §7.3), then close.
+    public func abort() async {
+        try? await channel.writeAndFlush(RequestorCommand.abort)
+        try? await channel.close()
+    }
+}
+
+extension DicomFile {
+    /// The data set as it goes on the wire: encoded in the file's syntax, deflated when the
+    /// syntax is (PS3.5 §A.5: the whole data set is deflated, as in the file).
+    func dataSetBytesForNetwork() throws -> [UInt8] {
+        let body = try encodedDataSet(options: .exact)
+        return transferSyntax.isDeflated ? Deflate.deflate(body) : body
+    }
+}

@@ -1,0 +1,160 @@
+import ArgumentParser
+import DicomArchive
+import DimseServer
+import Dispatch
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+
+/// `dicomnode serve`: the daemon.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the node: the DIMSE Storage/Verification SCP in front of the archive.",
+        discussion: """
+        With no options it runs on embedded defaults: AE title DICOMNODE, DIMSE port 11112, data under \
+        ./dicomnode-data. A YAML file (--config) sets every key of docs/reference/configuration.md; \
+        the flags below override the file. SIGTERM or SIGINT stops accepting and lets running \
+        associations finish (shutdown_timeout_seconds).
+        """
+    )
+
+    @Option(name: .customLong("config"), help: "YAML configuration file.")
+    var configPath: String?
+
+    @Option(name: .customLong("aet"), help: "Our AE title (ae_title).")
+    var aeTitle: String?
+
+    @Option(name: .customLong("port"), help: "DIMSE port (dimse.port).")
+    var port: Int?
+
+    @Option(name: .customLong("http-port"), help: "HTTP port (http.port), used by the DICOMweb gateway.")
+    var httpPort: Int?
+
+    @Option(name: .customLong("data"), help: "Data directory (storage.data_directory).")
+    var dataDirectory: String?
+
+    @Option(name: .customLong("remote"), help: "A known remote AE, AE@host:port (repeatable; adds to remote_aes).")
+    var remotes: [String] = []
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (logging.level).")
+    var logLevel: String?
+
+    /// The configuration: defaults, then the file, then the flags.
+    func resolvedConfiguration() throws -> NodeConfiguration {
+        var config = NodeConfiguration()
+        if let configPath {
+            guard let text = try? String(contentsOfFile: configPath, encoding: .utf8) else {
+                throw ConfigurationError("cannot read configuration file \(configPath)")
+            }
+            config = try NodeConfiguration.load(yaml: text, source: configPath)
+        }
+        if let aeTitle { config.aeTitle = aeTitle }
+        if let port { config.dimse.port = port }
+        if let httpPort { config.http.port = httpPort }
+        if let dataDirectory { config.storage.dataDirectory = dataDirectory }
+        if let logLevel { config.logging.level = logLevel }
+        for r in remotes {
+            guard let remote = RemoteAE(parsing: r) else { throw ConfigurationError("--remote \(r): expected AE@host:port") }
+            config.remoteAEs.append(.init(aeTitle: remote.aeTitle, host: remote.host, port: remote.port))
+        }
+        try config.validate(source: "command line")
+        return config
+    }
+
+    func run() async throws {
+        let config: NodeConfiguration
+        do { config = try resolvedConfiguration() } catch {
+            printError("\(error)")
+            throw ExitCode(2)
+        }
+        LogSetup.bootstrap(level: config.logging.level)
+        var logger = Logger(label: "dicomnode")
+
+        let archive: Archive
+        do {
+            archive = try Archive(configuration: ArchiveConfiguration(
+                root: config.storage.dataDirectory, duplicatePolicy: config.storage.duplicatePolicy,
+                identityConflictPolicy: config.storage.identityConflictPolicy))
+        } catch {
+            logger.critical("cannot open the archive at \(config.storage.dataDirectory): \(error)")
+            throw ExitCode(1)
+        }
+
+        var policy = AssociationPolicy(aeTitle: config.aeTitle)
+        policy.acceptAnyCalledAETitle = config.dimse.acceptAnyCalledAETitle
+        policy.allowedCallingAETitles = config.dimse.allowedCallingAETitles.isEmpty ? nil : Set(config.dimse.allowedCallingAETitles)
+        policy.maxPDULength = UInt32(config.dimse.maxPDULength)
+        policy.maxAssociations = config.dimse.maxAssociations
+        policy.maxAssociationsPerCallingAE = config.dimse.maxAssociationsPerCallingAE
+        var settings = AssociationSettings(
+            policy: policy,
+            services: ServiceRegistry(storage: ArchiveStorageProvider(archive: archive, aeTitle: config.aeTitle)),
+            logger: Logger(label: "dicomnode.dimse"))
+        settings.artimTimeout = .seconds(Int64(config.dimse.artimTimeoutSeconds))
+        settings.idleTimeout = .seconds(Int64(config.dimse.idleTimeoutSeconds))
+
+        let listener = DimseListener(settings: settings, group: MultiThreadedEventLoopGroup.singleton)
+        let bound: Int
+        do {
+            bound = try await listener.start(host: config.dimse.host, port: config.dimse.port)
+        } catch {
+            logger.critical("cannot listen on \(config.dimse.host):\(config.dimse.port): \(error)")
+            throw ExitCode(1)
+        }
+        logger[metadataKey: "aet"] = "\(config.aeTitle)"
+        logger.info("listening", metadata: ["dimse": "\(config.dimse.host):\(bound)",
+                                            "data": "\(config.storage.dataDirectory)",
+                                            "instances": "\((try? await archive.instanceCount()) ?? -1)"])
+
+        let signal = await Signals.next([SIGTERM, SIGINT])
+        logger.info("signal \(signal == SIGTERM ? "SIGTERM" : "SIGINT"): stopping; associations get \(config.shutdownTimeoutSeconds) s to finish")
+        await listener.shutdown(timeout: .seconds(config.shutdownTimeoutSeconds))
+        logger.info("stopped")
+    }
+}
+
+/// Waits for one of a set of signals, with the default handlers turned off.
+enum Signals {
+    static func next(_ signals: [Int32]) async -> Int32 {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
+            let once = OnceFlag()
+            var sources: [any DispatchSourceSignal] = []
+            for s in signals {
+                Foundation.signal(s, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: s, queue: .global())
+                source.setEventHandler {
+                    if once.claim() { continuation.resume(returning: s) }
+                }
+                source.resume()
+                sources.append(source)
+            }
+            SignalSources.keep(sources)
+        }
+    }
+}
+
+/// Keeps the signal sources alive for the life of the process.
+enum SignalSources {
+    nonisolated(unsafe) private static var kept: [any DispatchSourceSignal] = []
+    static func keep(_ sources: [any DispatchSourceSignal]) { kept += sources }
+}
+
+import Synchronization
+final class OnceFlag: Sendable {
+    private let done = Mutex(false)
+    func claim() -> Bool { done.withLock { d in defer { d = true }; return !d } }
+}
+
+/// swift-log set-up: one line per event on stderr, with the metadata (association id, peer).
+enum LogSetup {
+    static func bootstrap(level: String) {
+        let logLevel = Logger.Level(rawValue: level) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = logLevel
+            return handler
+        }
+    }
+}

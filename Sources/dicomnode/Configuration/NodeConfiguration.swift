@@ -1,0 +1,204 @@
+// The node's configuration: embedded defaults, then a YAML file, then command-line flags.
+// Every key is documented in docs/reference/configuration.md; the test suite checks that the
+// document and this type list the same keys.
+import DicomArchive
+import Foundation
+import Yams
+
+/// Everything `dicomnode serve` can be told. Keys in the file are snake_case.
+struct NodeConfiguration: Codable, Equatable, Sendable {
+    /// Our AE title (1–16 characters of the default repertoire, no backslash; PS3.5 Table 6.2-1 AE).
+    var aeTitle = "DICOMNODE"
+    var dimse = DIMSE()
+    var http = HTTP()
+    var storage = Storage()
+    var remoteAEs: [RemoteAEEntry] = []
+    var logging = Logging()
+    /// Seconds running associations get to finish after SIGTERM/SIGINT.
+    var shutdownTimeoutSeconds = 30
+
+    struct DIMSE: Codable, Equatable, Sendable {
+        var host = "0.0.0.0"
+        var port = 11112
+        var maxPDULength = 262_144
+        var maxAssociations = 64
+        var maxAssociationsPerCallingAE = 16
+        var artimTimeoutSeconds = 30
+        var idleTimeoutSeconds = 300
+        var acceptAnyCalledAETitle = false
+        /// Calling AE titles allowed to associate; empty means any.
+        var allowedCallingAETitles: [String] = []
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case host, port
+            case maxPDULength = "max_pdu_length"
+            case maxAssociations = "max_associations"
+            case maxAssociationsPerCallingAE = "max_associations_per_calling_ae"
+            case artimTimeoutSeconds = "artim_timeout_seconds"
+            case idleTimeoutSeconds = "idle_timeout_seconds"
+            case acceptAnyCalledAETitle = "accept_any_called_ae_title"
+            case allowedCallingAETitles = "allowed_calling_ae_titles"
+        }
+    }
+
+    struct HTTP: Codable, Equatable, Sendable {
+        var host = "0.0.0.0"
+        var port = 8080
+        enum CodingKeys: String, CodingKey, CaseIterable { case host, port }
+    }
+
+    struct Storage: Codable, Equatable, Sendable {
+        var dataDirectory = "./dicomnode-data"
+        var duplicatePolicy: DuplicatePolicy = .keepFirst
+        var identityConflictPolicy: IdentityConflictPolicy = .accept
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case dataDirectory = "data_directory"
+            case duplicatePolicy = "duplicate_policy"
+            case identityConflictPolicy = "identity_conflict_policy"
+        }
+    }
+
+    struct RemoteAEEntry: Codable, Equatable, Sendable {
+        var aeTitle: String
+        var host: String
+        var port: Int
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case aeTitle = "ae_title"
+            case host, port
+        }
+    }
+
+    struct Logging: Codable, Equatable, Sendable {
+        /// trace, debug, info, notice, warning, error, critical
+        var level = "info"
+        enum CodingKeys: String, CodingKey, CaseIterable { case level }
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case aeTitle = "ae_title"
+        case dimse, http, storage
+        case remoteAEs = "remote_aes"
+        case logging
+        case shutdownTimeoutSeconds = "shutdown_timeout_seconds"
+    }
+
+    init() {}
+
+    // Missing keys keep their defaults: a file sets only what it changes.
+    init(from decoder: any Decoder) throws {
+        let d = NodeConfiguration()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        aeTitle = try c.decodeIfPresent(String.self, forKey: .aeTitle) ?? d.aeTitle
+        dimse = try c.decodeIfPresent(DIMSE.self, forKey: .dimse) ?? d.dimse
+        http = try c.decodeIfPresent(HTTP.self, forKey: .http) ?? d.http
+        storage = try c.decodeIfPresent(Storage.self, forKey: .storage) ?? d.storage
+        remoteAEs = try c.decodeIfPresent([RemoteAEEntry].self, forKey: .remoteAEs) ?? d.remoteAEs
+        logging = try c.decodeIfPresent(Logging.self, forKey: .logging) ?? d.logging
+        shutdownTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .shutdownTimeoutSeconds) ?? d.shutdownTimeoutSeconds
+    }
+
+    /// Every key a file may hold, dotted ("dimse.port", "remote_aes[].host"), for the docs check
+    /// and for refusing misspelt keys.
+    static var allKeys: [String] {
+        var keys: [String] = []
+        for k in CodingKeys.allCases {
+            switch k {
+            case .dimse: keys += DIMSE.CodingKeys.allCases.map { "dimse.\($0.rawValue)" }
+            case .http: keys += HTTP.CodingKeys.allCases.map { "http.\($0.rawValue)" }
+            case .storage: keys += Storage.CodingKeys.allCases.map { "storage.\($0.rawValue)" }
+            case .remoteAEs: keys += RemoteAEEntry.CodingKeys.allCases.map { "remote_aes[].\($0.rawValue)" }
+            case .logging: keys += Logging.CodingKeys.allCases.map { "logging.\($0.rawValue)" }
+            default: keys.append(k.rawValue)
+            }
+        }
+        return keys
+    }
+
+    /// Reads a YAML file over the defaults.
+    /// - Throws: `ConfigurationError` naming the file and the key or line at fault.
+    static func load(yaml text: String, source: String) throws -> NodeConfiguration {
+        let node: Any?
+        do { node = try Yams.load(yaml: text) } catch { throw ConfigurationError("\(source): not valid YAML: \(error)") }
+        guard let node else { return NodeConfiguration() }  // an empty file
+        guard node is [String: Any] else { throw ConfigurationError("\(source): the top level must be a mapping of keys") }
+        let unknown = unknownKeys(in: node, prefix: "")
+        if !unknown.isEmpty {
+            throw ConfigurationError("\(source): unknown key(s) \(unknown.joined(separator: ", ")) (see docs/reference/configuration.md)")
+        }
+        var config: NodeConfiguration
+        do { config = try YAMLDecoder().decode(NodeConfiguration.self, from: text) } catch {
+            throw ConfigurationError("\(source): \(Self.describe(error))")
+        }
+        try config.validate(source: source)
+        return config
+    }
+
+    private static func unknownKeys(in node: Any, prefix: String) -> [String] {
+        let known = Set(allKeys)
+        var out: [String] = []
+        if let map = node as? [String: Any] {
+            for (k, v) in map {
+                let path = prefix.isEmpty ? k : "\(prefix).\(k)"
+                if known.contains(path) { continue }
+                if known.contains(where: { $0.hasPrefix(path + ".") || $0.hasPrefix(path + "[].") }) {
+                    out += unknownKeys(in: v, prefix: known.contains(where: { $0.hasPrefix(path + "[].") }) ? path + "[]" : path)
+                } else {
+                    out.append(path)
+                }
+            }
+        } else if let list = node as? [Any] {
+            for item in list { out += unknownKeys(in: item, prefix: prefix) }
+        }
+        return out.sorted()
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.typeMismatch(let type, let ctx), DecodingError.valueNotFound(let type, let ctx):
+            return "\(ctx.codingPath.map(\.stringValue).joined(separator: ".")): expected \(type)"
+        case DecodingError.dataCorrupted(let ctx):
+            return "\(ctx.codingPath.map(\.stringValue).joined(separator: ".")): \(ctx.debugDescription)"
+        case DecodingError.keyNotFound(let key, let ctx):
+            return "\((ctx.codingPath + [key]).map(\.stringValue).joined(separator: ".")): missing"
+        default:
+            return "\(error)"
+        }
+    }
+
+    /// Checks values a file or a flag can get wrong.
+    func validate(source: String) throws {
+        func check(_ ok: Bool, _ message: String) throws {
+            if !ok { throw ConfigurationError("\(source): \(message)") }
+        }
+        try check(Self.isValidAETitle(aeTitle), "ae_title \"\(aeTitle)\" must be 1–16 characters, no backslash or control characters")
+        try check((1...65535).contains(dimse.port), "dimse.port \(dimse.port) is not a TCP port")
+        try check((1...65535).contains(http.port), "http.port \(http.port) is not a TCP port")
+        // PS3.8 §D.1: a receiver's maximum length; below 4 KiB only wastes PDUs, above 16 MiB only wastes memory.
+        try check((4096...16_777_216).contains(dimse.maxPDULength), "dimse.max_pdu_length must be 4096–16777216")
+        try check(dimse.maxAssociations >= 1, "dimse.max_associations must be at least 1")
+        try check(dimse.maxAssociationsPerCallingAE >= 1, "dimse.max_associations_per_calling_ae must be at least 1")
+        try check(dimse.artimTimeoutSeconds >= 1, "dimse.artim_timeout_seconds must be at least 1")
+        try check(dimse.idleTimeoutSeconds >= 1, "dimse.idle_timeout_seconds must be at least 1")
+        try check(shutdownTimeoutSeconds >= 0, "shutdown_timeout_seconds must not be negative")
+        try check(!storage.dataDirectory.isEmpty, "storage.data_directory must not be empty")
+        try check(["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logging.level),
+                  "logging.level \"\(logging.level)\" is not one of trace, debug, info, notice, warning, error, critical")
+        for r in remoteAEs {
+            try check(Self.isValidAETitle(r.aeTitle), "remote_aes: AE title \"\(r.aeTitle)\" is not valid")
+            try check((1...65535).contains(r.port), "remote_aes: \(r.aeTitle) port \(r.port) is not a TCP port")
+        }
+        for t in dimse.allowedCallingAETitles {
+            try check(Self.isValidAETitle(t), "dimse.allowed_calling_ae_titles: \"\(t)\" is not a valid AE title")
+        }
+    }
+
+    static func isValidAETitle(_ s: String) -> Bool {
+        let t = s.trimmingCharacters(in: .whitespaces)
+        return !t.isEmpty && s.utf8.count <= 16 && s.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != 0x5C }
+    }
+}
+
+struct ConfigurationError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
