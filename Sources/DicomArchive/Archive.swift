@@ -1,0 +1,266 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import DicomCore
+import Logging
+
+/// Where an instance comes from, and what the request said it is.
+public struct IngestContext: Sendable {
+    /// The calling AE title (network) or nil (import).
+    public var sourceAETitle: String?
+    /// Affected SOP Class UID from the C-STORE-RQ (PS3.7 §9.1.1.1); a different (0008,0016) is an error.
+    public var expectedSOPClassUID: String?
+    /// Affected SOP Instance UID from the C-STORE-RQ; a different (0008,0018) is an error.
+    public var expectedSOPInstanceUID: String?
+
+    public init(sourceAETitle: String? = nil, expectedSOPClassUID: String? = nil, expectedSOPInstanceUID: String? = nil) {
+        self.sourceAETitle = sourceAETitle
+        self.expectedSOPClassUID = expectedSOPClassUID
+        self.expectedSOPInstanceUID = expectedSOPInstanceUID
+    }
+}
+
+/// What ingest did.
+public struct IngestResult: Sendable {
+    public enum Disposition: Sendable, Equatable { case stored, replaced, duplicateIgnored }
+    public var disposition: Disposition
+    public var sopInstanceUID: String
+    public var sopClassUID: String
+    public var studyInstanceUID: String
+    /// Where the file now lives (for `duplicateIgnored`, the file kept).
+    public var objectPath: String
+    /// E.g. an identity conflict that policy accepted. No patient data.
+    public var warnings: [String]
+}
+
+/// The crash-safe archive: a file store and an index, and the one ingest path that the DIMSE
+/// server (C-STORE) and STOW-RS use.
+///
+/// Opening takes an exclusive lock on `ROOT/lock`: one process owns an archive at a time.
+public final class Archive: Sendable {
+    public let configuration: ArchiveConfiguration
+    public let store: any FileStore
+    public let index: any ArchiveIndex
+    let committer: GroupCommitter
+    let uidLocks = KeyedLock()
+    let logger: Logger
+    private let lockDescriptor: Int32
+
+    /// Opens the archive at `configuration.root`: creates `objects/`, `incoming/`, `quarantine/`,
+    /// opens and migrates `index.sqlite`, removes stale files in `incoming/`.
+    /// - Throws: `.io` when the root cannot be created or another process holds the archive;
+    ///   `.index` when the database cannot be opened.
+    public convenience init(configuration: ArchiveConfiguration) throws(ArchiveError) {
+        try self.init(configuration: configuration, logger: Logger(label: "dicomnode.archive"))
+    }
+
+    /// As `init(configuration:)`, logging to `logger`.
+    public convenience init(configuration: ArchiveConfiguration, logger: Logger) throws(ArchiveError) {
+        let store = try LocalFileStore(root: configuration.root, durable: configuration.durable)
+        let lock = try Self.lock(root: configuration.root)
+        do throws(ArchiveError) {
+            let index = try SQLiteIndex(path: configuration.root + "/index.sqlite", durable: configuration.durable)
+            try self.init(configuration: configuration, store: store, index: index, logger: logger, lockDescriptor: lock)
+        } catch {
+            close(lock)
+            throw error
+        }
+    }
+
+    /// An archive over any store and index (PostgreSQL, S3 later). Removes stale staging files.
+    public convenience init(configuration: ArchiveConfiguration, store: any FileStore, index: any ArchiveIndex,
+                            logger: Logger) throws(ArchiveError) {
+        try self.init(configuration: configuration, store: store, index: index, logger: logger, lockDescriptor: -1)
+    }
+
+    private init(configuration: ArchiveConfiguration, store: any FileStore, index: any ArchiveIndex,
+                 logger: Logger, lockDescriptor: Int32) throws(ArchiveError) {
+        self.configuration = configuration
+        self.store = store
+        self.index = index
+        self.logger = logger
+        self.lockDescriptor = lockDescriptor
+        self.committer = GroupCommitter(index: index)
+        let stale = try store.removeStaleStagingFiles()
+        if stale > 0 {
+            logger.info("removed stale staging files", metadata: ["count": "\(stale)"])
+        }
+    }
+
+    deinit {
+        if lockDescriptor >= 0 { close(lockDescriptor) }
+    }
+
+    private static func lock(root: String) throws(ArchiveError) -> Int32 {
+        let fd = open(root + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ArchiveError.from(errno: errno, "open \(root)/lock") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let e = errno
+            close(fd)
+            if e == EWOULDBLOCK { throw .io("archive at \(root) is in use by another process or Archive instance") }
+            throw ArchiveError.from(errno: e, "lock \(root)/lock")
+        }
+        return fd
+    }
+
+    /// A new staging file in `incoming/`.
+    public func makeStagingFile() throws(ArchiveError) -> StagingFile {
+        try store.makeStagingFile()
+    }
+
+    /// The one ingest path. `staged` holds a complete Part 10 file (preamble, DICM, meta, data set).
+    ///
+    /// Order: parse headers (stop before Pixel Data) → checks (expected UIDs, required UIDs,
+    /// duplicate and identity policy) → fsync file → rename into `objects/` → fsync directory →
+    /// index transaction committed (group commit) → return. On any failure the staged file is
+    /// removed and nothing is indexed. Returns only when the instance is durable.
+    /// - Throws: `ArchiveError`; see its cases for the DIMSE status each maps to.
+    public func ingest(_ staged: StagingFile, context: IngestContext) async throws(ArchiveError) -> IngestResult {
+        // 1. Parse and check what the data set says (PS3.4 §B.2.3: the SCP checks the UIDs).
+        let attributes: InstanceAttributes
+        do throws(ArchiveError) {
+            attributes = try await BlockingIO.run { () throws(ArchiveError) -> InstanceAttributes in
+                let file: DicomFile
+                do {
+                    file = try DicomFile.read(path: staged.path, options: .headersOnly)
+                } catch {
+                    throw .unreadable("\(error)")
+                }
+                var a = try InstanceAttributes(file: file, objectPath: "", fileSize: staged.bytesWritten,
+                                               sourceAETitle: context.sourceAETitle, receivedAt: Self.now())
+                a.sourceAETitle = context.sourceAETitle
+                return a
+            }
+            if let expected = context.expectedSOPClassUID, expected != attributes.sopClassUID {
+                throw ArchiveError.sopClassMismatch(expected: expected, found: attributes.sopClassUID)
+            }
+            if let expected = context.expectedSOPInstanceUID, expected != attributes.sopInstanceUID {
+                throw ArchiveError.sopInstanceMismatch(expected: expected, found: attributes.sopInstanceUID)
+            }
+        } catch {
+            staged.discard()
+            throw error
+        }
+
+        let uid = attributes.sopInstanceUID
+        await uidLocks.acquire(uid)
+        defer { uidLocks.release(uid) }
+        return try await ingestLocked(staged, attributes: attributes)
+    }
+
+    private func ingestLocked(_ staged: StagingFile, attributes: InstanceAttributes) async throws(ArchiveError) -> IngestResult {
+        var a = attributes
+        // 2. Policies against what is indexed, before anything moves.
+        let decision: IngestDecision
+        do throws(ArchiveError) {
+            let existing = try await index.instance(sopInstanceUID: a.sopInstanceUID)
+            let identity = try await index.studyIdentity(studyInstanceUID: a.studyInstanceUID)
+            let seriesStudy = try await index.studyOfSeries(seriesInstanceUID: a.seriesInstanceUID)
+            decision = IngestDecision.decide(incoming: a, existing: existing, studyIdentity: identity, studyOfSeries: seriesStudy,
+                                             duplicatePolicy: configuration.duplicatePolicy,
+                                             identityConflictPolicy: configuration.identityConflictPolicy)
+        } catch {
+            staged.discard()
+            throw error
+        }
+        var avoiding: String?
+        switch decision {
+        case .refuse(let error):
+            staged.discard()
+            logRefusal(error, sopInstanceUID: a.sopInstanceUID)
+            throw error
+        case .ignoreDuplicate(let existing):
+            staged.discard()
+            logger.debug("duplicate ignored", metadata: ["sopInstanceUID": "\(a.sopInstanceUID)"])
+            return result(.duplicateIgnored, a, key: existing.objectPath, warnings: [])
+        case .insert:
+            break
+        case .replace(let existing, _):
+            avoiding = existing.objectPath
+        }
+
+        // 3. fsync, rename into objects/, fsync the directory.
+        let key = store.key(for: a.sopInstanceUID, avoiding: avoiding)
+        let store = self.store
+        do throws(ArchiveError) {
+            a.fileSize = try await BlockingIO.run { () throws(ArchiveError) -> Int in try store.commit(staged, as: key) }
+        } catch {
+            staged.discard()
+            throw error
+        }
+        a.objectPath = key
+
+        // 4. The index transaction (group commit).
+        let outcome = await committer.submit(IndexWrite(attributes: a, duplicatePolicy: configuration.duplicatePolicy,
+                                                        identityConflictPolicy: configuration.identityConflictPolicy))
+        switch outcome {
+        case .inserted(let conflict):
+            return result(.stored, a, key: key, warnings: warnings(conflict, a))
+        case .replaced(let old, let conflict):
+            if old != key {
+                do throws(ArchiveError) {
+                    try await BlockingIO.run { () throws(ArchiveError) in try store.remove(old) }
+                } catch {
+                    // The index no longer points at it: `check --repair` quarantines it later.
+                    logger.warning("could not remove replaced object", metadata: ["error": "\(error)"])
+                }
+            }
+            return result(.replaced, a, key: key, warnings: warnings(conflict, a))
+        case .duplicateIgnored(let existingPath):
+            if existingPath != key { try? await BlockingIO.run { () throws(ArchiveError) in try store.remove(key) } }
+            return result(.duplicateIgnored, a, key: existingPath, warnings: [])
+        case .refused(let error):
+            // Nothing indexed: take the file back out so that no unindexed copy stays behind.
+            try? await BlockingIO.run { () throws(ArchiveError) in try store.remove(key) }
+            logRefusal(error, sopInstanceUID: a.sopInstanceUID)
+            throw error
+        }
+    }
+
+    private func warnings(_ conflict: String?, _ a: InstanceAttributes) -> [String] {
+        guard let conflict else { return [] }
+        // Warning level: UIDs only; the Patient IDs involved go to debug (patient data).
+        logger.warning("identity conflict accepted by policy", metadata: [
+            "sopInstanceUID": "\(a.sopInstanceUID)", "studyInstanceUID": "\(a.studyInstanceUID)",
+        ])
+        logger.debug("identity conflict details", metadata: [
+            "patientID": "\(a.patientID)", "issuerOfPatientID": "\(a.issuerOfPatientID)",
+        ])
+        return ["identity conflict accepted: \(conflict)"]
+    }
+
+    private func logRefusal(_ error: ArchiveError, sopInstanceUID: String) {
+        logger.notice("instance refused", metadata: ["sopInstanceUID": "\(sopInstanceUID)", "reason": "\(error)"])
+    }
+
+    private func result(_ d: IngestResult.Disposition, _ a: InstanceAttributes, key: String, warnings: [String]) -> IngestResult {
+        IngestResult(disposition: d, sopInstanceUID: a.sopInstanceUID, sopClassUID: a.sopClassUID,
+                     studyInstanceUID: a.studyInstanceUID, objectPath: store.localPath(key) ?? key, warnings: warnings)
+    }
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    // MARK: - Queries
+
+    public func instanceCount() async throws(ArchiveError) -> Int {
+        try await index.instanceCount()
+    }
+
+    /// The file of an indexed instance, nil when it is not indexed.
+    public func objectPath(sopInstanceUID: String) async throws(ArchiveError) -> String? {
+        guard let row = try await index.instance(sopInstanceUID: sopInstanceUID) else { return nil }
+        return store.localPath(row.objectPath) ?? row.objectPath
+    }
+
+    /// (transactions committed by the group committer, writes in them, largest batch).
+    public var groupCommitStatistics: (transactions: Int, writes: Int, largestBatch: Int) {
+        let s = committer.statistics
+        return (s.batches, s.writes, s.largest)
+    }
+}

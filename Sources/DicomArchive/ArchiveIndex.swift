@@ -1,0 +1,114 @@
+/// The index of stored instances: patient → study → series → instance. `SQLiteIndex` (GRDB,
+/// WAL) is the default; a PostgreSQL index can implement the same protocol later.
+///
+/// Every method throws only `ArchiveError` (`.index` for database failures).
+public protocol ArchiveIndex: Sendable {
+    /// Applies writes in ONE transaction (group commit). Each write is decided on its own
+    /// (duplicate and identity policies, in a savepoint), so one refused write does not fail the others.
+    /// Returns one outcome per write, in order.
+    func apply(_ writes: [IndexWrite]) async throws(ArchiveError) -> [IndexWriteOutcome]
+    /// The indexed instance with this SOP Instance UID.
+    func instance(sopInstanceUID: String) async throws(ArchiveError) -> IndexedInstance?
+    /// The patient identity a study was first stored under, nil when the study is not indexed.
+    func studyIdentity(studyInstanceUID: String) async throws(ArchiveError) -> PatientIdentity?
+    /// The Study Instance UID a series belongs to, nil when the series is not indexed.
+    func studyOfSeries(seriesInstanceUID: String) async throws(ArchiveError) -> String?
+    func instanceCount() async throws(ArchiveError) -> Int
+    /// Instances in insertion order, `limit` from `offset`.
+    func instances(limit: Int, offset: Int) async throws(ArchiveError) -> [IndexedInstance]
+    /// Removes an instance (and its series, study, patient when they become empty); returns the removed row.
+    func deleteInstance(sopInstanceUID: String) async throws(ArchiveError) -> IndexedInstance?
+    /// Every indexed instance's object path and recorded size.
+    func allObjectPaths() async throws(ArchiveError) -> [IndexedInstance]
+}
+
+/// A patient identity as received: (0010,0020) Patient ID and (0010,0021) Issuer of Patient ID.
+public struct PatientIdentity: Sendable, Equatable, Hashable {
+    public var patientID: String
+    public var issuerOfPatientID: String
+    public init(patientID: String, issuerOfPatientID: String) {
+        self.patientID = patientID
+        self.issuerOfPatientID = issuerOfPatientID
+    }
+}
+
+/// The instance-level facts of an indexed instance.
+public struct IndexedInstance: Sendable, Equatable {
+    public var sopInstanceUID: String
+    public var sopClassUID: String
+    public var studyInstanceUID: String
+    public var seriesInstanceUID: String
+    public var objectPath: String
+    public var fileSize: Int
+    public var transferSyntaxUID: String
+    public init(sopInstanceUID: String, sopClassUID: String, studyInstanceUID: String, seriesInstanceUID: String,
+                objectPath: String, fileSize: Int, transferSyntaxUID: String) {
+        self.sopInstanceUID = sopInstanceUID
+        self.sopClassUID = sopClassUID
+        self.studyInstanceUID = studyInstanceUID
+        self.seriesInstanceUID = seriesInstanceUID
+        self.objectPath = objectPath
+        self.fileSize = fileSize
+        self.transferSyntaxUID = transferSyntaxUID
+    }
+}
+
+/// One instance to index, with the policies that decide duplicates and identity conflicts.
+public struct IndexWrite: Sendable {
+    public var attributes: InstanceAttributes
+    public var duplicatePolicy: DuplicatePolicy
+    public var identityConflictPolicy: IdentityConflictPolicy
+    public init(attributes: InstanceAttributes, duplicatePolicy: DuplicatePolicy, identityConflictPolicy: IdentityConflictPolicy) {
+        self.attributes = attributes
+        self.duplicatePolicy = duplicatePolicy
+        self.identityConflictPolicy = identityConflictPolicy
+    }
+}
+
+/// What the index did with one write.
+public enum IndexWriteOutcome: Sendable, Equatable {
+    /// A new row; `identityConflict` says why it was accepted despite a conflicting identity.
+    case inserted(identityConflict: String?)
+    /// The row replaced an earlier one whose object (`oldObjectPath`) the caller now removes.
+    case replaced(oldObjectPath: String, identityConflict: String?)
+    /// Policy keep-first: the instance was already indexed, nothing changed.
+    case duplicateIgnored(existingObjectPath: String)
+    /// Refused by policy or failed; nothing of this write was indexed.
+    case refused(ArchiveError)
+}
+
+/// The decision the duplicate and identity policies make for one instance, given what is indexed.
+/// Used before the file is moved (to move nothing that will be refused) and again inside the
+/// index transaction (the authority when concurrent ingests race).
+enum IngestDecision: Equatable {
+    case insert(identityConflict: String?)
+    case replace(existing: IndexedInstance, identityConflict: String?)
+    case ignoreDuplicate(existing: IndexedInstance)
+    case refuse(ArchiveError)
+
+    static func decide(incoming: InstanceAttributes, existing: IndexedInstance?, studyIdentity: PatientIdentity?,
+                       studyOfSeries: String?, duplicatePolicy: DuplicatePolicy,
+                       identityConflictPolicy: IdentityConflictPolicy) -> IngestDecision {
+        if let existing {
+            switch duplicatePolicy {
+            case .keepFirst: return .ignoreDuplicate(existing: existing)
+            case .reject: return .refuse(.duplicateRejected(sopInstanceUID: incoming.sopInstanceUID))
+            case .replace: break
+            }
+        }
+        var conflict: String?
+        let identity = PatientIdentity(patientID: incoming.patientID, issuerOfPatientID: incoming.issuerOfPatientID)
+        if let studyIdentity, studyIdentity != identity {
+            conflict = "study \(incoming.studyInstanceUID) is indexed under another Patient ID / Issuer of Patient ID"
+        } else if let studyOfSeries, studyOfSeries != incoming.studyInstanceUID {
+            conflict = "series \(incoming.seriesInstanceUID) is indexed under another study"
+        }
+        // Replacing an instance with itself under a corrected identity is still a conflict for the
+        // study it lands in; the row being replaced is not counted (it goes away).
+        if let c = conflict, identityConflictPolicy == .reject {
+            return .refuse(.identityConflict(c))
+        }
+        if let existing { return .replace(existing: existing, identityConflict: conflict) }
+        return .insert(identityConflict: conflict)
+    }
+}

@@ -1,0 +1,128 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import DicomCore
+
+/// Instance files in a directory tree:
+/// `ROOT/objects/ab/cd/<sha256 of the SOP Instance UID>.dcm`, staging in `ROOT/incoming/`,
+/// set-aside files in `ROOT/quarantine/`. All three are on one filesystem, so rename is atomic.
+public struct LocalFileStore: FileStore {
+    public let root: String
+    public let durable: Bool
+
+    static let objectsDirectory = "objects"
+    static let incomingDirectory = "incoming"
+    static let quarantineDirectory = "quarantine"
+
+    /// Creates the directories if needed.
+    public init(root: String, durable: Bool) throws(ArchiveError) {
+        self.root = root
+        self.durable = durable
+        var created = false
+        created = try POSIX.makeDirectory(root) || created
+        for name in [Self.objectsDirectory, Self.incomingDirectory, Self.quarantineDirectory] {
+            created = try POSIX.makeDirectory(root + "/" + name) || created
+        }
+        if created && durable {
+            try POSIX.fsyncDirectory(root)
+        }
+    }
+
+    public func makeStagingFile() throws(ArchiveError) -> StagingFile {
+        try StagingFile(path: "\(root)/\(Self.incomingDirectory)/\(POSIX.randomHex()).part")
+    }
+
+    public func key(for sopInstanceUID: String, avoiding: String?) -> String {
+        let hash = SHA256.hex(Array(sopInstanceUID.utf8))
+        let a = hash.prefix(2), b = hash.dropFirst(2).prefix(2)
+        let primary = "\(Self.objectsDirectory)/\(a)/\(b)/\(hash).dcm"
+        if primary != avoiding { return primary }
+        // A replacement goes beside the old file under a fresh name; the old one is removed once
+        // the index points at the new one.
+        return "\(Self.objectsDirectory)/\(a)/\(b)/\(hash)-\(POSIX.randomHex(bytes: 4)).dcm"
+    }
+
+    public func commit(_ staged: StagingFile, as key: String) throws(ArchiveError) -> Int {
+        try staged.finishWriting(durable: durable)
+        let target = path(key)
+        let directory = try makeParentDirectories(of: key)
+        guard let size = try POSIX.fileSize(staged.path) else { throw .io("staging file vanished") }
+        try POSIX.rename(staged.path, target)
+        staged.markCommitted()
+        if durable { try POSIX.fsyncDirectory(directory) }
+        return size
+    }
+
+    public func open(_ key: String) throws(ArchiveError) -> any ByteSource {
+        do {
+            return try FileByteSource(path: path(key))
+        } catch {
+            throw .io("open \(key): \(error)")
+        }
+    }
+
+    public func localPath(_ key: String) -> String? { path(key) }
+
+    public func size(of key: String) throws(ArchiveError) -> Int? { try POSIX.fileSize(path(key)) }
+
+    public func remove(_ key: String) throws(ArchiveError) {
+        try POSIX.unlinkIfPresent(path(key))
+        if durable, let slash = key.lastIndex(of: "/") {
+            try POSIX.fsyncDirectory(path(String(key[..<slash])))
+        }
+    }
+
+    public func quarantine(_ key: String) throws(ArchiveError) -> String {
+        let name = key.split(separator: "/").last.map(String.init) ?? "object"
+        let target = "\(Self.quarantineDirectory)/\(POSIX.randomHex(bytes: 4))-\(name)"
+        try POSIX.rename(path(key), path(target))
+        if durable {
+            try POSIX.fsyncDirectory(path(Self.quarantineDirectory))
+        }
+        return target
+    }
+
+    public func allObjects() throws(ArchiveError) -> [String: Int] {
+        var out: [String: Int] = [:]
+        let objects = Self.objectsDirectory
+        for a in try POSIX.list(path(objects)) where POSIX.isDirectory(path("\(objects)/\(a)")) {
+            for b in try POSIX.list(path("\(objects)/\(a)")) where POSIX.isDirectory(path("\(objects)/\(a)/\(b)")) {
+                for name in try POSIX.list(path("\(objects)/\(a)/\(b)")) where name.hasSuffix(".dcm") {
+                    let key = "\(objects)/\(a)/\(b)/\(name)"
+                    if let size = try POSIX.fileSize(path(key)) { out[key] = size }
+                }
+            }
+        }
+        return out
+    }
+
+    public func removeStaleStagingFiles() throws(ArchiveError) -> Int {
+        let incoming = path(Self.incomingDirectory)
+        var removed = 0
+        for name in try POSIX.list(incoming) {
+            try POSIX.unlinkIfPresent("\(incoming)/\(name)")
+            removed += 1
+        }
+        if removed > 0 && durable { try POSIX.fsyncDirectory(incoming) }
+        return removed
+    }
+
+    func path(_ key: String) -> String { "\(root)/\(key)" }
+
+    /// `objects/ab/cd` for a key, created (and its parents fsync'd) when new. Returns its path.
+    private func makeParentDirectories(of key: String) throws(ArchiveError) -> String {
+        var parts = key.split(separator: "/").map(String.init)
+        parts.removeLast()
+        var current = root
+        for part in parts {
+            let next = current + "/" + part
+            if try POSIX.makeDirectory(next), durable {
+                try POSIX.fsyncDirectory(current)
+            }
+            current = next
+        }
+        return current
+    }
+}

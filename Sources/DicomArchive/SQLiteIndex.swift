@@ -1,0 +1,364 @@
+import GRDB
+
+/// The index in SQLite through GRDB: a `DatabasePool` in WAL mode, `synchronous=FULL` when
+/// durable, so that a committed transaction survives power loss.
+///
+/// Error texts carry SQLite's result code and message only, never SQL with values
+/// (patient data stays out of errors and logs).
+public final class SQLiteIndex: ArchiveIndex {
+    let pool: DatabasePool
+
+    /// Opens (creating if needed) the database at `path` and runs the migrations.
+    /// - Throws: `.index` when the database cannot be opened or migrated.
+    public init(path: String, durable: Bool) throws(ArchiveError) {
+        var config = Configuration()
+        config.label = "dicomnode-index"
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(10)
+        let synchronous = durable ? "FULL" : "OFF"
+        config.prepareDatabase { db in
+            // WAL is set by DatabasePool; FULL makes every commit fsync the WAL (SQLite docs, PRAGMA synchronous).
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw Self.indexError(error)
+        }
+    }
+
+    static func indexError(_ error: any Error) -> ArchiveError {
+        if let e = error as? DatabaseError {
+            return .index("SQLite error \(e.resultCode.rawValue): \(e.message ?? "no message")")
+        }
+        if let e = error as? ArchiveError { return e }
+        return .index("\(type(of: error))")
+    }
+
+    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(ArchiveError) -> T {
+        do {
+            return try await pool.read(body)
+        } catch {
+            throw Self.indexError(error)
+        }
+    }
+
+    // MARK: - Writes
+
+    public func apply(_ writes: [IndexWrite]) async throws(ArchiveError) -> [IndexWriteOutcome] {
+        guard !writes.isEmpty else { return [] }
+        do {
+            return try await pool.write { db in
+                var outcomes: [IndexWriteOutcome] = []
+                var touched = Touched()
+                for write in writes {
+                    var outcome = IndexWriteOutcome.refused(.index("not applied"))
+                    do {
+                        try db.inSavepoint {
+                            outcome = try Self.applyOne(db, write, touched: &touched)
+                            if case .refused = outcome { return .rollback }
+                            return .commit
+                        }
+                    } catch {
+                        outcome = .refused(Self.indexError(error))
+                    }
+                    outcomes.append(outcome)
+                }
+                try Self.refreshDerived(db, touched)
+                return outcomes
+            }
+        } catch {
+            throw Self.indexError(error)
+        }
+    }
+
+    /// Rows whose derived counts must be recomputed at the end of the transaction.
+    struct Touched {
+        var series: Set<Int64> = []
+        var studies: Set<Int64> = []
+        var patients: Set<Int64> = []
+    }
+
+    static func applyOne(_ db: Database, _ write: IndexWrite, touched: inout Touched) throws -> IndexWriteOutcome {
+        let a = write.attributes
+        let existing = try fetchInstance(db, sopInstanceUID: a.sopInstanceUID)
+        let studyRow = try Row.fetchOne(db, sql: """
+            SELECT id, patientId, patientIDAsReceived, issuerOfPatientIDAsReceived FROM study WHERE studyInstanceUID = ?
+            """, arguments: [a.studyInstanceUID])
+        let seriesRow = try Row.fetchOne(db, sql: """
+            SELECT series.id AS id, study.studyInstanceUID AS studyInstanceUID
+            FROM series JOIN study ON study.id = series.studyId WHERE seriesInstanceUID = ?
+            """, arguments: [a.seriesInstanceUID])
+        let studyIdentity = studyRow.map {
+            PatientIdentity(patientID: $0["patientIDAsReceived"], issuerOfPatientID: $0["issuerOfPatientIDAsReceived"])
+        }
+        let decision = IngestDecision.decide(
+            incoming: a, existing: existing, studyIdentity: studyIdentity,
+            studyOfSeries: seriesRow?["studyInstanceUID"],
+            duplicatePolicy: write.duplicatePolicy, identityConflictPolicy: write.identityConflictPolicy)
+
+        let conflict: String?
+        switch decision {
+        case .refuse(let error):
+            return .refused(error)
+        case .ignoreDuplicate(let existing):
+            return .duplicateIgnored(existingObjectPath: existing.objectPath)
+        case .insert(let c):
+            conflict = c
+        case .replace(let old, let c):
+            conflict = c
+            try deleteInstanceRow(db, sopInstanceUID: old.sopInstanceUID, touched: &touched, keepEmpty: true)
+        }
+
+        // Patient: the study's own when the study exists (an accepted conflict does not move it).
+        let patientId: Int64
+        let studyId: Int64
+        if let studyRow {
+            studyId = studyRow["id"]
+            patientId = studyRow["patientId"]
+            if conflict == nil {
+                try updatePatient(db, id: patientId, a)
+                try db.execute(sql: """
+                    UPDATE study SET studyDate = COALESCE(?, studyDate), studyTime = COALESCE(?, studyTime),
+                        accessionNumber = COALESCE(?, accessionNumber), studyID = COALESCE(?, studyID),
+                        studyDescription = COALESCE(?, studyDescription),
+                        referringPhysicianName = COALESCE(?, referringPhysicianName)
+                    WHERE id = ?
+                    """, arguments: [a.studyDate, a.studyTime, a.accessionNumber, a.studyID, a.studyDescription,
+                                     a.referringPhysicianName, studyId])
+            }
+        } else {
+            if let id = try Int64.fetchOne(db, sql: "SELECT id FROM patient WHERE patientID = ? AND issuerOfPatientID = ?",
+                                           arguments: [a.patientID, a.issuerOfPatientID]) {
+                patientId = id
+                try updatePatient(db, id: id, a)
+            } else {
+                try db.execute(sql: """
+                    INSERT INTO patient (patientID, issuerOfPatientID, patientName, patientBirthDate, patientSex)
+                    VALUES (?, ?, ?, ?, ?)
+                    """, arguments: [a.patientID, a.issuerOfPatientID, a.patientName, a.patientBirthDate, a.patientSex])
+                patientId = db.lastInsertedRowID
+            }
+            try db.execute(sql: """
+                INSERT INTO study (patientId, studyInstanceUID, studyDate, studyTime, accessionNumber, studyID,
+                    studyDescription, referringPhysicianName, patientIDAsReceived, issuerOfPatientIDAsReceived)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [patientId, a.studyInstanceUID, a.studyDate, a.studyTime, a.accessionNumber, a.studyID,
+                                 a.studyDescription, a.referringPhysicianName, a.patientID, a.issuerOfPatientID])
+            studyId = db.lastInsertedRowID
+        }
+
+        let seriesId: Int64
+        if let seriesRow {
+            seriesId = seriesRow["id"]
+            try db.execute(sql: """
+                UPDATE series SET modality = COALESCE(?, modality), seriesNumber = COALESCE(?, seriesNumber),
+                    seriesDescription = COALESCE(?, seriesDescription), bodyPartExamined = COALESCE(?, bodyPartExamined),
+                    seriesDate = COALESCE(?, seriesDate), seriesTime = COALESCE(?, seriesTime),
+                    performedProcedureStepStartDate = COALESCE(?, performedProcedureStepStartDate)
+                WHERE id = ?
+                """, arguments: [a.modality, a.seriesNumber, a.seriesDescription, a.bodyPartExamined, a.seriesDate,
+                                 a.seriesTime, a.performedProcedureStepStartDate, seriesId])
+            if let owner = try Int64.fetchOne(db, sql: "SELECT studyId FROM series WHERE id = ?", arguments: [seriesId]) {
+                touched.studies.insert(owner)
+                if let p = try Int64.fetchOne(db, sql: "SELECT patientId FROM study WHERE id = ?", arguments: [owner]) {
+                    touched.patients.insert(p)
+                }
+            }
+        } else {
+            try db.execute(sql: """
+                INSERT INTO series (studyId, seriesInstanceUID, modality, seriesNumber, seriesDescription,
+                    bodyPartExamined, seriesDate, seriesTime, performedProcedureStepStartDate)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [studyId, a.seriesInstanceUID, a.modality, a.seriesNumber, a.seriesDescription,
+                                 a.bodyPartExamined, a.seriesDate, a.seriesTime, a.performedProcedureStepStartDate])
+            seriesId = db.lastInsertedRowID
+        }
+
+        try db.execute(sql: """
+            INSERT INTO instance (seriesId, sopInstanceUID, sopClassUID, instanceNumber, transferSyntaxUID, objectPath,
+                fileSize, sourceAETitle, receivedAt, numberOfFrames, rows, columns, specificCharacterSet)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [seriesId, a.sopInstanceUID, a.sopClassUID, a.instanceNumber, a.transferSyntaxUID, a.objectPath,
+                             a.fileSize, a.sourceAETitle, a.receivedAt, a.numberOfFrames, a.rows, a.columns,
+                             a.specificCharacterSet])
+        touched.series.insert(seriesId)
+        touched.studies.insert(studyId)
+        touched.patients.insert(patientId)
+
+        if case .replace(let old, _) = decision {
+            try removeEmptyParents(db, touched: touched)
+            return .replaced(oldObjectPath: old.objectPath, identityConflict: conflict)
+        }
+        return .inserted(identityConflict: conflict)
+    }
+
+    static func updatePatient(_ db: Database, id: Int64, _ a: InstanceAttributes) throws {
+        try db.execute(sql: """
+            UPDATE patient SET patientName = COALESCE(?, patientName), patientBirthDate = COALESCE(?, patientBirthDate),
+                patientSex = COALESCE(?, patientSex)
+            WHERE id = ?
+            """, arguments: [a.patientName, a.patientBirthDate, a.patientSex, id])
+    }
+
+    /// Deletes an instance row; records its parents as touched. Unless `keepEmpty`, removes parents left empty.
+    static func deleteInstanceRow(_ db: Database, sopInstanceUID: String, touched: inout Touched, keepEmpty: Bool) throws {
+        guard let row = try Row.fetchOne(db, sql: """
+            SELECT instance.id AS id, series.id AS seriesId, study.id AS studyId, study.patientId AS patientId
+            FROM instance JOIN series ON series.id = instance.seriesId JOIN study ON study.id = series.studyId
+            WHERE sopInstanceUID = ?
+            """, arguments: [sopInstanceUID]) else { return }
+        try db.execute(sql: "DELETE FROM instance WHERE id = ?", arguments: [row["id"] as Int64])
+        touched.series.insert(row["seriesId"])
+        touched.studies.insert(row["studyId"])
+        touched.patients.insert(row["patientId"])
+        if !keepEmpty { try removeEmptyParents(db, touched: touched) }
+    }
+
+    /// Series without instances, studies without series and patients without studies go.
+    static func removeEmptyParents(_ db: Database, touched: Touched) throws {
+        for id in touched.series {
+            try db.execute(sql: "DELETE FROM series WHERE id = ? AND NOT EXISTS (SELECT 1 FROM instance WHERE seriesId = ?)",
+                           arguments: [id, id])
+        }
+        for id in touched.studies {
+            try db.execute(sql: "DELETE FROM study WHERE id = ? AND NOT EXISTS (SELECT 1 FROM series WHERE studyId = ?)",
+                           arguments: [id, id])
+        }
+        for id in touched.patients {
+            try db.execute(sql: "DELETE FROM patient WHERE id = ? AND NOT EXISTS (SELECT 1 FROM study WHERE patientId = ?)",
+                           arguments: [id, id])
+        }
+    }
+
+    /// Recomputes the derived keys of PS3.4 §C.6.1.1: Modalities in Study and the Number of … Related … counts.
+    static func refreshDerived(_ db: Database, _ touched: Touched) throws {
+        for id in touched.series {
+            try db.execute(sql: """
+                UPDATE series SET numberOfSeriesRelatedInstances = (SELECT COUNT(*) FROM instance WHERE seriesId = series.id)
+                WHERE id = ?
+                """, arguments: [id])
+        }
+        for id in touched.studies {
+            try db.execute(sql: """
+                UPDATE study SET
+                    numberOfStudyRelatedSeries = (SELECT COUNT(*) FROM series WHERE studyId = study.id),
+                    numberOfStudyRelatedInstances = (SELECT COUNT(*) FROM instance JOIN series ON series.id = instance.seriesId
+                                                     WHERE series.studyId = study.id),
+                    modalitiesInStudy = (SELECT group_concat(modality, '\\') FROM
+                                         (SELECT DISTINCT modality FROM series WHERE studyId = study.id AND modality IS NOT NULL
+                                          ORDER BY modality))
+                WHERE id = ?
+                """, arguments: [id])
+        }
+        for id in touched.patients {
+            try db.execute(sql: """
+                UPDATE patient SET
+                    numberOfPatientRelatedStudies = (SELECT COUNT(*) FROM study WHERE patientId = patient.id),
+                    numberOfPatientRelatedSeries = (SELECT COUNT(*) FROM series JOIN study ON study.id = series.studyId
+                                                    WHERE study.patientId = patient.id),
+                    numberOfPatientRelatedInstances = (SELECT COUNT(*) FROM instance JOIN series ON series.id = instance.seriesId
+                                                       JOIN study ON study.id = series.studyId WHERE study.patientId = patient.id)
+                WHERE id = ?
+                """, arguments: [id])
+        }
+    }
+
+    // MARK: - Reads
+
+    static let instanceColumns = """
+        SELECT instance.sopInstanceUID, instance.sopClassUID, study.studyInstanceUID, series.seriesInstanceUID,
+               instance.objectPath, instance.fileSize, instance.transferSyntaxUID
+        FROM instance JOIN series ON series.id = instance.seriesId JOIN study ON study.id = series.studyId
+        """
+
+    static func instance(from row: Row) -> IndexedInstance {
+        IndexedInstance(sopInstanceUID: row[0], sopClassUID: row[1], studyInstanceUID: row[2], seriesInstanceUID: row[3],
+                        objectPath: row[4], fileSize: row[5], transferSyntaxUID: row[6])
+    }
+
+    static func fetchInstance(_ db: Database, sopInstanceUID: String) throws -> IndexedInstance? {
+        try Row.fetchOne(db, sql: instanceColumns + " WHERE instance.sopInstanceUID = ?", arguments: [sopInstanceUID])
+            .map(instance(from:))
+    }
+
+    public func instance(sopInstanceUID: String) async throws(ArchiveError) -> IndexedInstance? {
+        try await read { db in try Self.fetchInstance(db, sopInstanceUID: sopInstanceUID) }
+    }
+
+    public func studyIdentity(studyInstanceUID: String) async throws(ArchiveError) -> PatientIdentity? {
+        try await read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT patientIDAsReceived, issuerOfPatientIDAsReceived FROM study WHERE studyInstanceUID = ?
+                """, arguments: [studyInstanceUID]).map { PatientIdentity(patientID: $0[0], issuerOfPatientID: $0[1]) }
+        }
+    }
+
+    public func studyOfSeries(seriesInstanceUID: String) async throws(ArchiveError) -> String? {
+        try await read { db in
+            try String.fetchOne(db, sql: """
+                SELECT study.studyInstanceUID FROM series JOIN study ON study.id = series.studyId WHERE seriesInstanceUID = ?
+                """, arguments: [seriesInstanceUID])
+        }
+    }
+
+    public func instanceCount() async throws(ArchiveError) -> Int {
+        try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM instance") ?? 0 }
+    }
+
+    public func instances(limit: Int, offset: Int) async throws(ArchiveError) -> [IndexedInstance] {
+        try await read { db in
+            try Row.fetchAll(db, sql: Self.instanceColumns + " ORDER BY instance.id LIMIT ? OFFSET ?",
+                             arguments: [limit, offset]).map(Self.instance(from:))
+        }
+    }
+
+    public func allObjectPaths() async throws(ArchiveError) -> [IndexedInstance] {
+        try await read { db in
+            try Row.fetchAll(db, sql: Self.instanceColumns + " ORDER BY instance.id").map(Self.instance(from:))
+        }
+    }
+
+    public func deleteInstance(sopInstanceUID: String) async throws(ArchiveError) -> IndexedInstance? {
+        do {
+            return try await pool.write { db in
+                guard let existing = try Self.fetchInstance(db, sopInstanceUID: sopInstanceUID) else { return nil }
+                var touched = Touched()
+                try Self.deleteInstanceRow(db, sopInstanceUID: sopInstanceUID, touched: &touched, keepEmpty: false)
+                try Self.refreshDerived(db, touched)
+                return existing
+            }
+        } catch {
+            throw Self.indexError(error)
+        }
+    }
+
+    // MARK: - Derived keys (for tests and the query services)
+
+    /// Modalities in Study, Number of Study Related Series / Instances for one study.
+    public func studySummary(studyInstanceUID: String) async throws(ArchiveError) -> StudySummary? {
+        try await read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT study.modalitiesInStudy, study.numberOfStudyRelatedSeries, study.numberOfStudyRelatedInstances,
+                       patient.patientID, study.patientIDAsReceived
+                FROM study JOIN patient ON patient.id = study.patientId WHERE studyInstanceUID = ?
+                """, arguments: [studyInstanceUID]).map {
+                StudySummary(modalitiesInStudy: ($0[0] as String?)?.split(separator: "\\").map(String.init) ?? [],
+                             numberOfStudyRelatedSeries: $0[1], numberOfStudyRelatedInstances: $0[2],
+                             patientID: $0[3], patientIDAsReceived: $0[4])
+            }
+        }
+    }
+}
+
+/// The derived study-level keys of PS3.4 §C.6.1.1.3 and the study's patient.
+public struct StudySummary: Sendable, Equatable {
+    public var modalitiesInStudy: [String]
+    public var numberOfStudyRelatedSeries: Int
+    public var numberOfStudyRelatedInstances: Int
+    /// The Patient ID of the patient row the study belongs to.
+    public var patientID: String
+    /// The Patient ID the study was first received with.
+    public var patientIDAsReceived: String
+}
