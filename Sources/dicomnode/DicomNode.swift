@@ -2,12 +2,13 @@ import ArgumentParser
 import DicomCore
 
 @main
-struct DicomNode: ParsableCommand {
+struct DicomNode: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dicomnode",
         abstract: "A DICOM network node: archive, DIMSE and DICOMweb server, and operator tools.",
         version: DicomFile.implementationVersionName,
-        subcommands: [DumpCommand.self, JSONCommand.self, XMLCommand.self, ConvertCommand.self]
+        subcommands: [ServeCommand.self, EchoCommand.self, StoreCommand.self, ImportCommand.self, CheckCommand.self,
+                      DumpCommand.self, JSONCommand.self, XMLCommand.self, ConvertCommand.self]
     )
 }
 

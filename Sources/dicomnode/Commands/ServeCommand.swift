@@ -104,9 +104,10 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         logger[metadataKey: "aet"] = "\(config.aeTitle)"
+        let instances = (try? await archive.instanceCount()) ?? -1
         logger.info("listening", metadata: ["dimse": "\(config.dimse.host):\(bound)",
                                             "data": "\(config.storage.dataDirectory)",
-                                            "instances": "\((try? await archive.instanceCount()) ?? -1)"])
+                                            "instances": "\(instances)"])
 
         let signal = await Signals.next([SIGTERM, SIGINT])
         logger.info("signal \(signal == SIGTERM ? "SIGTERM" : "SIGINT"): stopping; associations get \(config.shutdownTimeoutSeconds) s to finish")

@@ -46,13 +46,15 @@ struct StoreCommand: AsyncParsableCommand {
         var skipped = 0
         for path in files {
             guard let file = try? DicomFile.read(path: path, options: .headersOnly),
-                  let sopClass = file.dataSet.string(.sopClassUID) ?? file.fileMetaInformation.string(.mediaStorageSOPClassUID)
+                  let sopClass = file.dataSet.string(.sopClassUID) ?? file.fileMetaInformation.string(.mediaStorageSOPClassUID),
+                  // PS3.10 §7.1: a DICOMDIR belongs to its medium; it is not sent over the network.
+                  sopClass != "1.2.840.10008.1.3.10"
             else {
                 skipped += 1
                 continue
             }
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-            items.append(Item(path: path, sopClassUID: sopClass, transferSyntaxUID: file.transferSyntax.uid, size: size ?? 0))
+            items.append(Item(path: path, sopClassUID: sopClass, transferSyntaxUID: file.transferSyntax.uid, size: size))
         }
         let contexts = Self.contexts(for: items)
         let progress = Progress(total: items.count, enabled: !noProgress && isatty(2) != 0)
@@ -72,7 +74,7 @@ struct StoreCommand: AsyncParsableCommand {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let (sent, failed, bytes) = progress.counts
         let mb = Double(bytes) / 1_000_000
-        print(String(format: "sent %d, failed %d, skipped %d (not DICOM); %.1f MB in %.2f s (%.1f files/s, %.1f MB/s)",
+        print(String(format: "sent %d, failed %d, skipped %d (not DICOM or DICOMDIR); %.1f MB in %.2f s (%.1f files/s, %.1f MB/s)",
                      sent, failed, skipped, mb, seconds, seconds > 0 ? Double(sent) / seconds : 0, seconds > 0 ? mb / seconds : 0))
         if failed > 0 || (items.isEmpty && skipped > 0) { throw ExitCode(1) }
     }
@@ -103,7 +105,8 @@ struct StoreCommand: AsyncParsableCommand {
         do {
             association = try await DimseAssociation.open(to: peer, callingAETitle: callingAETitle, contexts: contexts)
         } catch {
-            for item in items { progress.failed(item.path, "\(error)") }
+            printError("association with \(peer) failed: \(error); \(items.count) file(s) not sent")
+            progress.failedUnsent(items.count)
             return
         }
         for (i, item) in items.enumerated() {
@@ -121,7 +124,8 @@ struct StoreCommand: AsyncParsableCommand {
                     progress.failed(item.path, "\(error)")
                 default:
                     // The association is gone: the rest of this share fails too.
-                    for rest in items[i...] { progress.failed(rest.path, "\(error)") }
+                    printError("\(item.path): \(error); \(items.count - i - 1) more file(s) not sent")
+                    progress.failedUnsent(items.count - i)
                     return
                 }
             } catch {
@@ -161,6 +165,15 @@ final class Progress: Sendable {
             return draw(&s)
         }
         printError("\(path): \(why)")
+        if let line { FileHandleOutput.write(line, fd: 2) }
+    }
+
+    /// Files counted as failed without a line each (their association failed).
+    func failedUnsent(_ n: Int) {
+        let line = state.withLock { s -> String? in
+            s.failed += n
+            return draw(&s)
+        }
         if let line { FileHandleOutput.write(line, fd: 2) }
     }
 
