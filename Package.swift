@@ -57,6 +57,13 @@ if fuzzing {
     for name in ["FuzzDataSetReader", "FuzzPart10Reader"] {
         targets.append(.executableTarget(name: name, dependencies: ["DicomCore"], path: "Fuzz/\(name)"))
     }
+    for name in ["FuzzPDUReader", "FuzzAssociation"] {
+        targets.append(.executableTarget(
+            name: name,
+            dependencies: ["DimseServer", .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOEmbedded", package: "swift-nio")],
+            path: "Fuzz/\(name)"))
+    }
 }
 
 let package = Package(

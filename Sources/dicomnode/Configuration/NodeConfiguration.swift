@@ -39,12 +39,33 @@ struct NodeConfiguration: Codable, Equatable, Sendable {
             case acceptAnyCalledAETitle = "accept_any_called_ae_title"
             case allowedCallingAETitles = "allowed_calling_ae_titles"
         }
+
+        init() {}
+        init(from decoder: any Decoder) throws {
+            let d = DIMSE(), c = try decoder.container(keyedBy: CodingKeys.self)
+            host = try c.decodeIfPresent(String.self, forKey: .host) ?? d.host
+            port = try c.decodeIfPresent(Int.self, forKey: .port) ?? d.port
+            maxPDULength = try c.decodeIfPresent(Int.self, forKey: .maxPDULength) ?? d.maxPDULength
+            maxAssociations = try c.decodeIfPresent(Int.self, forKey: .maxAssociations) ?? d.maxAssociations
+            maxAssociationsPerCallingAE = try c.decodeIfPresent(Int.self, forKey: .maxAssociationsPerCallingAE) ?? d.maxAssociationsPerCallingAE
+            artimTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .artimTimeoutSeconds) ?? d.artimTimeoutSeconds
+            idleTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .idleTimeoutSeconds) ?? d.idleTimeoutSeconds
+            acceptAnyCalledAETitle = try c.decodeIfPresent(Bool.self, forKey: .acceptAnyCalledAETitle) ?? d.acceptAnyCalledAETitle
+            allowedCallingAETitles = try c.decodeIfPresent([String].self, forKey: .allowedCallingAETitles) ?? d.allowedCallingAETitles
+        }
     }
 
     struct HTTP: Codable, Equatable, Sendable {
         var host = "0.0.0.0"
         var port = 8080
         enum CodingKeys: String, CodingKey, CaseIterable { case host, port }
+
+        init() {}
+        init(from decoder: any Decoder) throws {
+            let d = HTTP(), c = try decoder.container(keyedBy: CodingKeys.self)
+            host = try c.decodeIfPresent(String.self, forKey: .host) ?? d.host
+            port = try c.decodeIfPresent(Int.self, forKey: .port) ?? d.port
+        }
     }
 
     struct Storage: Codable, Equatable, Sendable {
@@ -55,6 +76,15 @@ struct NodeConfiguration: Codable, Equatable, Sendable {
             case dataDirectory = "data_directory"
             case duplicatePolicy = "duplicate_policy"
             case identityConflictPolicy = "identity_conflict_policy"
+        }
+
+        init() {}
+        init(from decoder: any Decoder) throws {
+            let d = Storage(), c = try decoder.container(keyedBy: CodingKeys.self)
+            dataDirectory = try c.decodeIfPresent(String.self, forKey: .dataDirectory) ?? d.dataDirectory
+            duplicatePolicy = try c.decodeIfPresent(DuplicatePolicy.self, forKey: .duplicatePolicy) ?? d.duplicatePolicy
+            identityConflictPolicy = try c.decodeIfPresent(IdentityConflictPolicy.self, forKey: .identityConflictPolicy)
+                ?? d.identityConflictPolicy
         }
     }
 
@@ -72,6 +102,12 @@ struct NodeConfiguration: Codable, Equatable, Sendable {
         /// trace, debug, info, notice, warning, error, critical
         var level = "info"
         enum CodingKeys: String, CodingKey, CaseIterable { case level }
+
+        init() {}
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            level = try c.decodeIfPresent(String.self, forKey: .level) ?? Logging().level
+        }
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
