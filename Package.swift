@@ -61,7 +61,8 @@ if fuzzing {
         targets.append(.executableTarget(
             name: name,
             dependencies: ["DimseServer", .product(name: "NIOCore", package: "swift-nio"),
-                           .product(name: "NIOEmbedded", package: "swift-nio")],
+                           .product(name: "NIOEmbedded", package: "swift-nio"),
+                           .product(name: "Logging", package: "swift-log")],
             path: "Fuzz/\(name)"))
     }
 }

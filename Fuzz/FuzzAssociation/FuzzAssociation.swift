@@ -5,6 +5,7 @@
 // arrives, the handler must not trap, and every PDU it writes must decode. Build and run with
 // `Fuzz/run.sh FuzzAssociation SECONDS`.
 import DimseServer
+import Logging
 import NIOCore
 import NIOEmbedded
 
@@ -39,7 +40,8 @@ let echoscuRQ: [UInt8] = [
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let input = Array(UnsafeBufferPointer(start: data, count: size))
-    let settings = AssociationSettings(policy: AssociationPolicy(aeTitle: "STORESCP"), services: ServiceRegistry(storage: nil))
+    let settings = AssociationSettings(policy: AssociationPolicy(aeTitle: "STORESCP"), services: ServiceRegistry(storage: nil),
+                                       logger: Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() }))
     let channel = EmbeddedChannel()
     do {
         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PDUDecoder(maxLength: 1 << 16)))

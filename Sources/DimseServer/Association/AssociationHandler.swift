@@ -69,6 +69,12 @@ public final class AssociationHandler: ChannelDuplexHandler, RemovableChannelHan
         if context.channel.isActive { transportConnected(context: context) }
     }
 
+    /// Breaks the handler ↔ context cycle and stops the timers when the channel goes away.
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        finish()
+        self.context = nil
+    }
+
     public func channelActive(context: ChannelHandlerContext) {
         transportConnected(context: context)
         context.fireChannelActive()
@@ -346,9 +352,15 @@ public final class AssociationHandler: ChannelDuplexHandler, RemovableChannelHan
         run(.evt15)
     }
 
+    private var finished = false
+
     private func finish() {
+        guard !finished else { return }
+        finished = true
         artim?.cancel()
+        artim = nil
         idleTimer?.cancel()
+        idleTimer = nil
         dispatcher?.abortCurrentMessage()
         backlog.removeAll()
         if counted, let info {

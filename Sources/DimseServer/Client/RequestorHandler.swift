@@ -75,6 +75,14 @@ final class RequestorHandler: ChannelDuplexHandler {
         self.context = context
     }
 
+    /// Breaks the handler ↔ context cycle when the channel goes away.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        artim?.cancel()
+        artim = nil
+        fail(.closed("the channel was closed"))
+        self.context = nil
+    }
+
     // MARK: - Outbound: the SCU's requests
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
