@@ -276,7 +276,13 @@ public final class AssociationHandler: ChannelDuplexHandler, RemovableChannelHan
 
     private func dataArrived(_ pdata: PDataTF) {
         guard let info, let dispatcher else { return }
-        for pdv in pdata.pdvs {
+        for (index, pdv) in pdata.pdvs.enumerated() {
+            if inFlight {
+                // The previous PDV completed a message that is being processed; keep the rest of
+                // this PDU for after its response (PS3.7 §9.1: one operation at a time).
+                backlog.insert(.pDataTF(PDataTF(pdvs: Array(pdata.pdvs[index...]))), at: 0)
+                return
+            }
             guard info.accepted[pdv.presentationContextID] != nil else {
                 protocolViolation("PDV on presentation context \(pdv.presentationContextID), which was not accepted")
                 return
@@ -300,27 +306,31 @@ public final class AssociationHandler: ChannelDuplexHandler, RemovableChannelHan
                 dispatcher.dataArrived(bytes)
                 if isLast { completeMessage() }
             }
-            if inFlight { return }  // later PDVs of this PDU cannot exist: the data set ended (isLast)
         }
     }
 
-    /// The last data PDV arrived: the service works (asynchronously); its response goes out when done.
+    /// The last data PDV arrived: the service works (asynchronously for a store); its response
+    /// goes out when done. Meanwhile reads pause and further PDUs wait in the backlog.
     private func completeMessage() {
         guard let context, let dispatcher else { return }
-        inFlight = true
-        let work = dispatcher.dataSetComplete()
-        let promise = context.eventLoop.makePromise(of: ServiceDispatcher.Response?.self)
-        promise.completeWithTask { await work() }
-        promise.futureResult.assumeIsolated().whenComplete { [weak self] result in
-            guard let self else { return }
-            if case .success(let response?) = result { self.respond(response) }
-            self.inFlight = false
-            if self.releaseAfterResponse {
-                self.releaseAfterResponse = false
-                self.ending = "released"
-                self.run(.evt14)
+        switch dispatcher.dataSetComplete() {
+        case .now(let response):
+            if let response { respond(response) }
+        case .later(let work):
+            inFlight = true
+            let promise = context.eventLoop.makePromise(of: ServiceDispatcher.Response?.self)
+            promise.completeWithTask { await work() }
+            promise.futureResult.assumeIsolated().whenComplete { [weak self] result in
+                guard let self else { return }
+                if case .success(let response?) = result { self.respond(response) }
+                self.inFlight = false
+                if self.releaseAfterResponse {
+                    self.releaseAfterResponse = false
+                    self.ending = "released"
+                    self.run(.evt14)
+                }
+                self.drainBacklog()
             }
-            self.drainBacklog()
         }
     }
 

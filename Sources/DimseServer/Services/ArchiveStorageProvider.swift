@@ -44,10 +44,8 @@ public struct ArchiveStorageProvider: StorageProvider {
             case .stored, .replaced, .duplicateIgnored:
                 return StoreOutcome(status: .success)
             }
-        } catch let error as ArchiveError {
-            return StoreOutcome(status: error.dimseStatus, errorComment: error.errorComment)
         } catch {
-            return StoreOutcome(status: .outOfResources, errorComment: "\(error)")
+            return StoreOutcome(status: error.dimseStatus, errorComment: error.errorComment)
         }
     }
 }

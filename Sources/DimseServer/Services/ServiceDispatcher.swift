@@ -74,23 +74,31 @@ final class ServiceDispatcher {
         }
     }
 
-    /// The last data set fragment arrived: returns the work that produces the response (it
-    /// runs off the event loop) and resets the dispatcher for the next message.
-    func dataSetComplete() -> @Sendable () async -> Response? {
+    /// What finishing a message takes: a response known now, or work to run off the event loop.
+    enum Completion {
+        case now(Response?)
+        case later(@Sendable () async -> Response?)
+    }
+
+    /// The last data set fragment arrived: returns the response or the work that produces it,
+    /// and resets the dispatcher for the next message.
+    func dataSetComplete() -> Completion {
         let finished = current
         current = .none
         switch finished {
         case .none:
-            return { nil }
+            return .now(nil)
         case .discard(let response):
-            let r: Response? = response.command.commandField == nil ? nil : response
-            return { r }
+            return .now(response.command.commandField == nil ? nil : response)
         case .store(let rq, let staged, let command, let contextID):
-            guard let provider = services.storage else { return { nil } }
+            guard let provider = services.storage else {
+                staged.discard()
+                return .now(nil)
+            }
             let info = self.info
             let base = response(to: command, field: .cStoreRSP, contextID: contextID, status: .success,
                                 sopInstanceUID: rq.sopInstanceUID, sopClassUID: rq.sopClassUID)
-            return {
+            return .later {
                 let outcome = await provider.finishStore(rq, dataSet: staged, on: info)
                 var r = base
                 r.command.status = outcome.status
