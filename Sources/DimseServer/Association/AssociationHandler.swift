@@ -162,6 +162,17 @@ public final class AssociationHandler: ChannelDuplexHandler, RemovableChannelHan
         for effect in transition.effects {
             perform(effect)
         }
+        flushIfNeeded()
+    }
+
+    /// PDUs are written as effects run and flushed once per event, so that a response cut into
+    /// many P-DATA-TF PDUs leaves in as few system calls as the socket allows.
+    private var needsFlush = false
+
+    private func flushIfNeeded() {
+        guard needsFlush, let context else { return }
+        needsFlush = false
+        context.flush()
     }
 
     private func perform(_ effect: ULEffect) {
@@ -178,7 +189,8 @@ public final class AssociationHandler: ChannelDuplexHandler, RemovableChannelHan
             default: pdu = outgoing
             }
             if let pdu {
-                context.writeAndFlush(wrapOutboundOut(pdu), promise: nil)
+                context.write(wrapOutboundOut(pdu), promise: nil)
+                needsFlush = true
             }
         case .startARTIM:
             artim?.cancel()
@@ -189,6 +201,7 @@ public final class AssociationHandler: ChannelDuplexHandler, RemovableChannelHan
             artim?.cancel()
             artim = nil
         case .closeTransport:
+            flushIfNeeded()
             context.close(promise: nil)
         case .indicate(let indication):
             indicate(indication)

@@ -170,22 +170,32 @@ public final class DimseAssociation: Sendable {
         return StoreResult(status: rsp.status ?? .processingFailure, errorComment: rsp.errorComment, bytes: dataSet.readableBytes)
     }
 
-    /// C-STORE of a Part 10 file: picks an accepted context for its SOP class, sends the data set
-    /// as stored when the syntax was accepted, else converts among the native syntaxes.
+    /// C-STORE of a Part 10 file: picks an accepted context for its SOP class. When the file's own
+    /// syntax was accepted its data set bytes are streamed from the file as stored (memory stays
+    /// bounded whatever the file size); otherwise the file is converted among the native syntaxes.
     /// - Throws: `AssociationError.noContext` when no accepted context fits, a read error, or
     ///   `DicomWriteError.needsCodec` when only a (de)compression would make it fit.
     public func store(file path: String) async throws -> StoreResult {
-        let file = try DicomFile.read(path: path)
-        let ds = file.dataSet
-        guard let sopClass = ds.string(.sopClassUID) ?? file.fileMetaInformation.string(.mediaStorageSOPClassUID),
-              let sopInstance = ds.string(.sopInstanceUID) ?? file.fileMetaInformation.string(.mediaStorageSOPInstanceUID)
+        let source = try FileByteSource(path: path)
+        let head = try DicomFile.read(source: source, options: .headersOnly)
+        let ds = head.dataSet
+        guard let sopClass = ds.string(.sopClassUID) ?? head.fileMetaInformation.string(.mediaStorageSOPClassUID),
+              let sopInstance = ds.string(.sopInstanceUID) ?? head.fileMetaInformation.string(.mediaStorageSOPInstanceUID)
         else { throw AssociationError.noContext("\(path): no SOP Class/Instance UID") }
         let candidates = accepted.filter { $0.abstractSyntax == sopClass }
         guard !candidates.isEmpty else { throw AssociationError.noContext("\(UIDRegistry.name(for: sopClass) ?? sopClass)") }
-        let own = file.transferSyntax.uid
+        let own = head.transferSyntax
+        // The bytes after the meta group are the data set exactly as the syntax says when the file
+        // is not deflated (inflated offsets are not file offsets) and its encoding is the syntax's.
+        if let same = candidates.first(where: { $0.transferSyntax == own.uid }),
+           !own.isDeflated, head.dataSetEncoding == DataSetEncoding(own), head.dataSetOffset <= source.length {
+            return try await streamStore(source: source, from: head.dataSetOffset, sopClassUID: sopClass,
+                                         sopInstanceUID: sopInstance, contextID: same.id)
+        }
+        let file = try DicomFile.read(source: source)
         let bytes: [UInt8]
         let contextID: UInt8
-        if let same = candidates.first(where: { $0.transferSyntax == own }) {
+        if let same = candidates.first(where: { $0.transferSyntax == own.uid }) {
             contextID = same.id
             bytes = try file.dataSetBytesForNetwork()
         } else {
@@ -206,6 +216,55 @@ public final class DimseAssociation: Sendable {
         var buffer = channel.allocator.buffer(capacity: bytes.count)
         buffer.writeBytes(bytes)
         return try await store(sopClassUID: sopClass, sopInstanceUID: sopInstance, dataSet: buffer, contextID: contextID)
+    }
+
+    /// C-STORE whose data set is read from `source` in parts of about 1 MiB, each sent before
+    /// the next is read.
+    private func streamStore(source: FileByteSource, from offset: UInt64, sopClassUID: String, sopInstanceUID: String,
+                             contextID: UInt8) async throws -> StoreResult {
+        var c = CommandSet()
+        c.commandField = .cStoreRQ
+        c.messageID = messageID()
+        c.affectedSOPClassUID = sopClassUID
+        c.affectedSOPInstanceUID = sopInstanceUID
+        c.priority = 0
+        c.commandDataSetType = CommandSet.dataSetPresent
+        let id = c.messageID ?? 0
+        let total = Int(source.length - offset)
+        guard total > 0 else { throw AssociationError.noContext("\(source.path ?? "file"): an empty data set") }
+        let promise = channel.eventLoop.makePromise(of: CommandSet.self)
+        let timeout = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(responseTimeout.components.seconds) * 1_000_000_000)) {
+            promise.fail(AssociationError.timeout("the response to message \(id)"))
+        }
+        defer { timeout.cancel() }
+        let commandPDUs = PDataTF.fragments(of: c.encoded(), contextID: contextID, isCommand: true, maxPDULength: peerMaxPDULength)
+        try await channel.writeAndFlush(RequestorCommand.message(commandPDUs, messageID: id, promise))
+        let pdvLimit = peerMaxPDULength == 0 ? (1 << 20) : Int(min(peerMaxPDULength, 1 << 24)) - 6
+        // Parts are whole PDVs, so that only the last PDV of the last part carries the last bit.
+        let part = max(pdvLimit, 1) * max(1, (1 << 20) / max(pdvLimit, 1))
+        var position = offset
+        repeat {
+            let n = min(part, Int(source.length - position))
+            var buffer = channel.allocator.buffer(capacity: n)
+            try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: n) { raw in
+                var done = 0
+                while done < n {
+                    let got = try source.read(at: position + UInt64(done),
+                                              into: UnsafeMutableRawBufferPointer(rebasing: raw[done..<n]))
+                    guard got > 0 else { throw AssociationError.protocolError("\(source.path ?? "file") shrank while being sent") }
+                    done += got
+                }
+                return n
+            }
+            position += UInt64(n)
+            var pdus = PDataTF.fragments(of: buffer, contextID: contextID, isCommand: false, maxPDULength: peerMaxPDULength)
+            if position < source.length, let lastIndex = pdus.indices.last {
+                pdus[lastIndex].pdvs[0].isLast = false
+            }
+            try await channel.writeAndFlush(RequestorCommand.continuation(pdus))
+        } while position < source.length
+        let rsp = try await promise.futureResult.get()
+        return StoreResult(status: rsp.status ?? .processingFailure, errorComment: rsp.errorComment, bytes: total)
     }
 
     /// A-RELEASE (PS3.8 §7.2); the connection is closed afterwards.

@@ -46,6 +46,8 @@ enum RequestorCommand {
     case associate(AssociateRQ, EventLoopPromise<AssociateAC>)
     /// PDUs of one message; the promise gets the response command (and nil for no response wanted).
     case message([PDataTF], messageID: UInt16, EventLoopPromise<CommandSet>?)
+    /// More P-DATA of the message being sent (a data set streamed in parts).
+    case continuation([PDataTF])
     case release(EventLoopPromise<Void>)
     case abort
 }
@@ -64,6 +66,8 @@ final class RequestorHandler: ChannelDuplexHandler {
     private var pendingRQ: AssociateRQ?
     private var failure: AssociationError?
     private var outgoing: PDU?
+    /// Completed by the next P-DATA-TF write (see `.continuation`).
+    private var writePromise: EventLoopPromise<Void>?
     private let artimTimeout: TimeAmount
     private var artim: Scheduled<Void>?
 
@@ -98,7 +102,27 @@ final class RequestorHandler: ChannelDuplexHandler {
                 break
             }
             if let p { responses[messageID] = p }
+            batching = true
             for pdu in pdus { run(.evt9, sending: .pDataTF(pdu)) }
+            batching = false
+            flushBatch(context)
+        case .continuation(let pdus):
+            guard machine.state == .sta6 else {
+                promise?.fail(failure ?? AssociationError.closed("association not established (\(machine.state))"))
+                return
+            }
+            // The caller's promise completes when the last PDU has been written to the socket:
+            // the sender's backpressure.
+            batching = true
+            for (i, pdu) in pdus.enumerated() {
+                if i == pdus.count - 1 { writePromise = promise }
+                run(.evt9, sending: .pDataTF(pdu))
+            }
+            batching = false
+            flushBatch(context)
+            writePromise?.succeed()
+            writePromise = nil
+            return
         case .release(let p):
             releasePromise = p
             if machine.state == .sta6 { run(.evt11) } else { p.succeed() }
@@ -106,6 +130,13 @@ final class RequestorHandler: ChannelDuplexHandler {
             run(.evt15)
         }
         promise?.succeed()
+    }
+
+    private func flushBatch(_ context: ChannelHandlerContext) {
+        if needsFlush {
+            needsFlush = false
+            context.flush()
+        }
     }
 
     // MARK: - Inbound: the peer's PDUs
@@ -176,7 +207,17 @@ final class RequestorHandler: ChannelDuplexHandler {
 
     // MARK: - The machine
 
+    private var needsFlush = false
+    /// While true (a batch of PDUs is being written), `run` leaves the flush to the caller.
+    private var batching = false
+
     private func run(_ event: ULEvent, sending: PDU? = nil) {
+        defer {
+            if needsFlush && !batching, let context {
+                needsFlush = false
+                context.flush()
+            }
+        }
         let transition = machine.step(event)
         outgoing = sending
         guard let context else { return }
@@ -191,8 +232,20 @@ final class RequestorHandler: ChannelDuplexHandler {
                 case .releaseRP: pdu = .releaseRP
                 default: pdu = outgoing
                 }
-                if let pdu { context.writeAndFlush(wrapOutboundOut(pdu), promise: nil) }
+                if let pdu {
+                    var promise: EventLoopPromise<Void>? = nil
+                    if case .pDataTF = kind {
+                        promise = writePromise
+                        writePromise = nil
+                    }
+                    context.write(wrapOutboundOut(pdu), promise: promise)
+                    needsFlush = true
+                }
             case .closeTransport:
+                if needsFlush {
+                    needsFlush = false
+                    context.flush()
+                }
                 context.close(promise: nil)
             case .startARTIM:
                 artim?.cancel()
