@@ -188,3 +188,26 @@ struct PartTenTests {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+@Suite("Deflated output has even length")
+struct DeflatedEvenLengthTests {
+    @Test("A deflated file whose stream has odd length gets one NUL pad byte and reads back to the same data set")
+    func padded() throws {
+        // Find a data set whose deflated stream has odd length, then check the file carries a pad.
+        for n in 1...64 {
+            var ds = DataSet()
+            ds[.sopClassUID] = .uid(.sopClassUID, "1.2.840.10008.5.1.4.1.1.7")
+            ds[.sopInstanceUID] = .uid(.sopInstanceUID, "1.2.3.\(n)")
+            ds[.patientName] = .text(.patientName, .PN, String(repeating: "AB^C", count: n))
+            let body = try DataSetWriter(encoding: .explicitLittle).encode(ds)
+            guard Deflate.deflate(body).count % 2 == 1 else { continue }
+            let file = DicomFile(dataSet: ds, transferSyntax: .deflatedExplicitVRLittleEndian)
+            let bytes = try file.encoded()
+            #expect(bytes.count % 2 == 0)
+            #expect(bytes.last == 0)
+            #expect(try DicomFile.read(bytes: bytes).dataSet == ds)
+            return
+        }
+        Issue.record("no data set with an odd deflated length was found")
+    }
+}

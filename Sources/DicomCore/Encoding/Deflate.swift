@@ -80,4 +80,14 @@ public enum Deflate {
         output.removeSubrange(produced...)
         return output
     }
+
+    /// The deflated data set as a Part 10 file or a C-STORE carries it: raw deflate with one NUL
+    /// byte appended when the stream's length is odd, as DCMTK writes it, since DICOM streams
+    /// and PDV fragments have even length (PS3.5 §A.5, PS3.8 Annex E); inflate stops at the end
+    /// of the deflate stream and ignores the pad.
+    public static func deflateEvenLength(_ input: [UInt8], level: Int32 = Z_DEFAULT_COMPRESSION) -> [UInt8] {
+        var out = deflate(input, level: level)
+        if out.count % 2 == 1 { out.append(0) }
+        return out
+    }
 }

@@ -166,7 +166,7 @@ public struct DicomFile: Sendable, Equatable {
         out.append(contentsOf: try DataSetWriter(encoding: fileMetaEncoding, options: .exact).encode(fileMetaInformation))
         let body = try DataSetWriter(encoding: dataSetEncoding, options: options).encode(dataSet)
         if transferSyntax.isDeflated {
-            out.append(contentsOf: Deflate.deflate(body))
+            out.append(contentsOf: Deflate.deflateEvenLength(body))
         } else {
             out.append(contentsOf: body)
         }

@@ -286,9 +286,9 @@ public final class DimseAssociation: Sendable {
 
 extension DicomFile {
     /// The data set as it goes on the wire: encoded in the file's syntax, deflated when the
-    /// syntax is (PS3.5 §A.5: the whole data set is deflated, as in the file).
+    /// syntax is (PS3.5 §A.5: the whole data set is deflated, as in the file), padded to even length.
     func dataSetBytesForNetwork() throws -> [UInt8] {
         let body = try encodedDataSet(options: .exact)
-        return transferSyntax.isDeflated ? Deflate.deflate(body) : body
+        return transferSyntax.isDeflated ? Deflate.deflateEvenLength(body) : body
     }
 }
