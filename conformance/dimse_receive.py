@@ -9,7 +9,8 @@ element otherwise), the file meta carries dicomnode's Implementation Class UID a
 as Source AE (PS3.10 §7.1), the transfer syntax is one that was proposed (compressed files stored
 as sent), and DATA/incoming is empty afterwards. A wrong called AE title is rejected with
 A-ASSOCIATE-RJ result 1 (rejected-permanent), source 1 (service-user), reason 7 (called AE title
-not recognized); a calling AE title outside the --remote list with reason 3 (PS3.8 Table 9-21).
+not recognized); a calling AE title outside dimse.allowed_calling_ae_titles (--config) with
+reason 3 (PS3.8 Table 9-21).
 
     python3 conformance/dimse_receive.py --dicomnode .build/release/dicomnode
 """
@@ -45,7 +46,7 @@ COMPRESSED_SAMPLES = [
     ("test_files/JPEG-lossy.dcm", "-xx"),                  # JPEG Extended 4.51
     ("pydicom-data/JPEG-LL.dcm", "-xs"),                   # JPEG Lossless SV1 4.70
     ("test_files/MR_small_jpeg_ls_lossless.dcm", "-xt"),   # JPEG-LS lossless 4.80
-    ("test_files/SC_rgb_jls_lossy_line.dcm", "-xu"),       # JPEG-LS near-lossless 4.81
+    ("test_files/SC_rgb_jls_lossy_line.dcm", "-xu"),       # JPEG-LS near-lossless 4.81 (completed)
     ("test_files/MR_small_jp2klossless.dcm", "-xv"),       # JPEG 2000 lossless 4.90
     ("test_files/JPEG2000.dcm", "-xw"),                    # JPEG 2000 4.91
     ("test_files/MR_small_RLE.dcm", "-xr"),                # RLE Lossless 1.2.840.10008.1.2.5
@@ -97,6 +98,13 @@ def storescu_case(checks: Checks, binary: str, label: str, files: list[Path], op
                             f"rc {r.returncode}: {tail(r.stdout + r.stderr)}"):
             print(f"  serve log: {tail(node.log(), 5)}")
         verify_received(checks, label, node, files, CALLING, allowed)
+
+
+def has_identifiers(path: Path) -> bool:
+    import pydicom
+
+    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    return all(k in ds for k in ("PatientID", "StudyInstanceUID", "SeriesInstanceUID"))
 
 
 def unique_by_uid(paths: list[Path]) -> list[Path]:
@@ -230,25 +238,54 @@ def rejection_cases(checks: Checks, binary: str) -> None:
         checks.check("called-ae/right-called-ae-accepted", ok, why)
         checks.check("called-ae/nothing-indexed", not node.index_rows(), "instances were indexed")
 
-    # Calling AE: with a --remote list, an AE title not in it is not recognized (PS3.8 Table 9-21).
-    with Node(binary, extra_args=["--remote", "KNOWNSCU@127.0.0.1:1"], echo_calling="KNOWNSCU") as node:
+    # Calling AE: with dimse.allowed_calling_ae_titles set, any other title is not recognized
+    # (PS3.8 Table 9-21, source 1 reason 3).
+    config = Path(tempfile.mkdtemp(prefix="dimse-receive-config-")) / "node.yaml"
+    # Every key of the dimse section (a section given in the file is decoded whole).
+    config.write_text("dimse:\n  host: 127.0.0.1\n  port: 11112\n  max_pdu_length: 262144\n"
+                      "  max_associations: 64\n  max_associations_per_calling_ae: 16\n"
+                      "  artim_timeout_seconds: 30\n  idle_timeout_seconds: 300\n"
+                      "  accept_any_called_ae_title: false\n"
+                      "  allowed_calling_ae_titles: [KNOWNSCU]\n")
+    with Node(binary, extra_args=["--config", str(config)], echo_calling="KNOWNSCU") as node:
         try:
             node.start()
         except RuntimeError as e:
             checks.fail("calling-ae/serve-starts", str(e))
             return
         assoc = associate(node.port, "UNKNOWNSCU", node.aet)
-        got = rj_triple(assoc)
-        if assoc.is_established:
+        got, established = rj_triple(assoc), assoc.is_established
+        if established:
             assoc.release()
         checks.check("calling-ae/unknown-calling-ae-rj-1-1-3", got == (1, 1, 3),
-                     f"expected A-ASSOCIATE-RJ 1/1/3 for a calling AE not in --remote, got "
-                     f"{got if got else ('established' if assoc.is_established else 'no RJ')}")
+                     f"expected A-ASSOCIATE-RJ 1/1/3 for a calling AE not in "
+                     f"allowed_calling_ae_titles, got {got if got else ('established' if established else 'no RJ')}")
+        r = echoscu(node.port, called=node.aet, calling="OTHERSCU")
+        checks.check("calling-ae/echoscu-unknown-calling-ae-fails", r.returncode != 0,
+                     "echoscu as OTHERSCU succeeded")
         assoc = associate(node.port, "KNOWNSCU", node.aet)
         established = assoc.is_established
         if established:
             assoc.release()
         checks.check("calling-ae/known-calling-ae-accepted", established, "KNOWNSCU was not accepted")
+    shutil.rmtree(config.parent, ignore_errors=True)
+
+
+def completed_copy(path: Path, out: Path) -> Path:
+    """The sample with the Patient/Study/Series identifiers it lacks (Type 1 in PS3.3 C.7.1.1,
+    C.7.2.1, C.7.3.1), pixel data untouched, same transfer syntax."""
+    import pydicom
+    from pydicom.uid import generate_uid
+
+    ds = pydicom.dcmread(path)
+    ds.PatientID = ds.get("PatientID") or "CONF0001"
+    ds.PatientName = ds.get("PatientName") or "CONF^SAMPLE"
+    ds.StudyInstanceUID = ds.get("StudyInstanceUID") or generate_uid()
+    ds.SeriesInstanceUID = ds.get("SeriesInstanceUID") or generate_uid()
+    ds.Modality = ds.get("Modality") or "OT"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    ds.save_as(out, enforce_file_format=True)
+    return out
 
 
 def main() -> int:
@@ -292,6 +329,8 @@ def main() -> int:
             if path is None:
                 checks.fail(f"sample/{name}", "sample file not found")
                 continue
+            if not has_identifiers(path):
+                path = completed_copy(path, work / "completed" / path.name)
             ts = sop_uids(path)[2]
             compressed.append(path)
             storescu_case(checks, binary, f"storescu{option}-{path.stem}", [path], [option],
@@ -340,6 +379,31 @@ def main() -> int:
                              f"{len(objects)} files under objects/ for {len(mixed_copies)} instances")
             except RuntimeError as e:
                 checks.fail("dcmsend/serve-starts", str(e))
+
+        # An instance without Study/Series Instance UID (Type 1, PS3.3 C.7.2.1, C.7.3.1): whatever
+        # the node decides, the answer and the archive agree (refused: not indexed, no file left).
+        bare = sample("test_files/SC_rgb_jls_lossy_line.dcm")
+        if bare is not None:
+            with Node(binary) as node:
+                try:
+                    node.start()
+                    r = run([STORESCU, "-xu", "-aet", CALLING, "-aec", node.aet, "127.0.0.1",
+                             str(node.port), str(bare)])
+                    by = node.index_by_uid()
+                    uid = sop_uids(bare)[1]
+                    if r.returncode == 0:
+                        checks.check("no-study-uid/stored-and-indexed-once", len(by.get(uid, [])) == 1,
+                                     f"storescu succeeded but indexed {len(by.get(uid, []))} times")
+                    else:
+                        checks.check("no-study-uid/refused-not-indexed", not by,
+                                     f"refused ({tail(r.stdout + r.stderr, 1)}) yet {len(by)} indexed")
+                    left = node.wait_incoming_empty()
+                    checks.check("no-study-uid/incoming-empty", not left, f"{len(left)} files left")
+                    checks.check("no-study-uid/objects-match-index",
+                                 len(node.object_files()) == len(node.index_rows()),
+                                 f"{len(node.object_files())} object files, {len(node.index_rows())} rows")
+                except RuntimeError as e:
+                    checks.fail("no-study-uid/serve-starts", str(e))
 
         pynetdicom_case(checks, binary, work)
         rejection_cases(checks, binary)

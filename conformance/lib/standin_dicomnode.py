@@ -86,8 +86,12 @@ def serve(args: argparse.Namespace) -> int:
 
     ae = AE(ae_title=args.aet)
     ae.require_called_aet = True
-    if args.remote:
-        ae.require_calling_aet = [parse_peer(r)[0] for r in args.remote]
+    if args.config:
+        import re
+
+        m = re.search(r"allowed_calling_ae_titles:\s*\[([^\]]*)\]", Path(args.config).read_text())
+        if m:
+            ae.require_calling_aet = [t.strip() for t in m.group(1).split(",") if t.strip()]
     ae.maximum_associations = 64
     for cx in AllStoragePresentationContexts:
         ae.add_supported_context(cx.abstract_syntax, ALL_TRANSFER_SYNTAXES)
