@@ -176,10 +176,17 @@ EOF
 }
 
 # --- (0) the disk's limit -------------------------------------------------------------------
-log "fsync limit: $N_SLICES files of $SLICE_SIZE bytes, write + fsync each ..."
-sync
-read -r _ FS_FILES _ FS_SECONDS _ FS_BYTES < <("$PYTHON" "$LIB/fsync_limit.py" --dir "$STORE/fsync" \
-  --count "$N_SLICES" --size "$SLICE_SIZE")
+log "fsync limit: $N_SLICES files of $SLICE_SIZE bytes, write + fsync each, best of 3 ..."
+FS_SECONDS=""
+for attempt in 1 2 3; do
+  sync
+  read -r _ FS_FILES _ secs _ FS_BYTES < <("$PYTHON" "$LIB/fsync_limit.py" --dir "$STORE/fsync" \
+    --count "$N_SLICES" --size "$SLICE_SIZE")
+  rm -rf "$STORE/fsync"
+  if [ -z "$FS_SECONDS" ] || awk -v a="$secs" -v b="$FS_SECONDS" 'BEGIN { exit !(a < b) }'; then
+    FS_SECONDS=$secs
+  fi
+done
 printf 'fsync-limit\twrite+fsync\t%s\t%s\t%s\t%s\t%s\t-\n' "$FS_FILES" "$FS_BYTES" "$FS_SECONDS" "$FS_FILES" "$FS_FILES" >> "$RESULTS"
 rm -rf "$STORE/fsync"
 
