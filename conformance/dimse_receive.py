@@ -247,6 +247,13 @@ def rejection_cases(checks: Checks, binary: str) -> None:
                       "  artim_timeout_seconds: 30\n  idle_timeout_seconds: 300\n"
                       "  accept_any_called_ae_title: false\n"
                       "  allowed_calling_ae_titles: [KNOWNSCU]\n")
+    try:
+        calling_ae_case(checks, binary, config, associate, rj_triple)
+    finally:
+        shutil.rmtree(config.parent, ignore_errors=True)
+
+
+def calling_ae_case(checks: Checks, binary: str, config: Path, associate, rj_triple) -> None:  # type: ignore[no-untyped-def]
     with Node(binary, extra_args=["--config", str(config)], echo_calling="KNOWNSCU") as node:
         try:
             node.start()
@@ -268,7 +275,6 @@ def rejection_cases(checks: Checks, binary: str) -> None:
         if established:
             assoc.release()
         checks.check("calling-ae/known-calling-ae-accepted", established, "KNOWNSCU was not accepted")
-    shutil.rmtree(config.parent, ignore_errors=True)
 
 
 def completed_copy(path: Path, out: Path) -> Path:
