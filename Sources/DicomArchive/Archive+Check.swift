@@ -1,7 +1,7 @@
 import DicomCore
 
 /// What `Archive.check` found (before repairing) and how many problems it repaired.
-/// Paths are store keys relative to the archive root (`objects/ab/cd/<hash>.dcm`).
+/// Paths are store keys relative to the archive root (`objects/ab/<hash>.dcm`).
 public struct CheckReport: Sendable, Equatable {
     public var indexedInstances: Int
     public var objectFiles: Int

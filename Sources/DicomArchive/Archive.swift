@@ -47,6 +47,9 @@ public final class Archive: Sendable {
     let uidLocks = KeyedLock()
     let logger: Logger
     private let lockDescriptor: Int32
+    /// The previous process that had this archive open did not close it (crash, kill -9, power
+    /// loss): an object file may have been renamed into `objects/` without its index row.
+    public let previousRunEndedUncleanly: Bool
 
     /// Opens the archive at `configuration.root`: creates `objects/`, `incoming/`, `quarantine/`,
     /// opens and migrates `index.sqlite`, removes stale files in `incoming/`.
@@ -82,6 +85,8 @@ public final class Archive: Sendable {
         self.index = index
         self.logger = logger
         self.lockDescriptor = lockDescriptor
+        self.previousRunEndedUncleanly = lockDescriptor >= 0 && Self.readState(lockDescriptor) == Self.stateOpen
+        if lockDescriptor >= 0 { try Self.writeState(lockDescriptor, Self.stateOpen, durable: configuration.durable) }
         self.committer = GroupCommitter(index: index)
         let stale = try store.removeStaleStagingFiles()
         if stale > 0 {
@@ -91,6 +96,50 @@ public final class Archive: Sendable {
 
     deinit {
         if lockDescriptor >= 0 { close(lockDescriptor) }
+    }
+
+    // The lock file says whether the archive is open ("open") or was closed cleanly ("closed").
+    static let stateOpen = "open\n"
+    static let stateClosed = "closed\n"
+
+    private static func readState(_ fd: Int32) -> String {
+        var buffer = [UInt8](repeating: 0, count: 16)
+        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 16, 0) }
+        return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : ""
+    }
+
+    private static func writeState(_ fd: Int32, _ state: String, durable: Bool) throws(ArchiveError) {
+        let bytes = Array(state.utf8)
+        let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        guard n == bytes.count, ftruncate(fd, off_t(bytes.count)) == 0 else {
+            throw ArchiveError.from(errno: errno, "write the archive lock file")
+        }
+        if durable { try POSIX.fsync(fd, "archive lock file") }
+    }
+
+    /// After an unclean end of the previous run, makes index and files agree again: object files
+    /// renamed into place whose index transaction never committed (their instance was never
+    /// acknowledged) are indexed, or quarantined when unreadable (`check(repair: true)`).
+    /// - Returns: the check's report, or nil when the previous run ended cleanly.
+    public func recoverIfNeeded() async throws(ArchiveError) -> CheckReport? {
+        guard previousRunEndedUncleanly else { return nil }
+        logger.warning("the archive was not closed cleanly by its previous process; reconciling index and files")
+        let report = try await check(repair: true)
+        logger.notice("reconciled", metadata: ["unindexedFiles": "\(report.unindexedFiles.count)",
+                                               "missingFiles": "\(report.missingFiles.count)",
+                                               "repaired": "\(report.repaired)"])
+        return report
+    }
+
+    /// Marks the archive closed cleanly (the next open needs no reconciliation). Call when no
+    /// ingest runs any more, e.g. after the servers stopped.
+    public func markClosed() {
+        guard lockDescriptor >= 0 else { return }
+        do throws(ArchiveError) {
+            try Self.writeState(lockDescriptor, Self.stateClosed, durable: configuration.durable)
+        } catch {
+            logger.error("could not mark the archive closed: \(error)")
+        }
     }
 
     private static func lock(root: String) throws(ArchiveError) -> Int32 {
@@ -118,8 +167,10 @@ public final class Archive: Sendable {
     /// removed and nothing is indexed. Returns only when the instance is durable.
     /// - Throws: `ArchiveError`; see its cases for the DIMSE status each maps to.
     public func ingest(_ staged: StagingFile, context: IngestContext) async throws(ArchiveError) -> IngestResult {
-        // 1. Parse and check what the data set says (PS3.4 §B.2.3: the SCP checks the UIDs).
+        // 1. Parse and check what the data set says (PS3.4 §B.2.3: the SCP checks the UIDs), and
+        // make the staged bytes durable in the same trip off the caller's thread.
         let attributes: InstanceAttributes
+        let durable = configuration.durable
         do throws(ArchiveError) {
             attributes = try await BlockingIO.run { () throws(ArchiveError) -> InstanceAttributes in
                 let file: DicomFile
@@ -131,13 +182,14 @@ public final class Archive: Sendable {
                 var a = try InstanceAttributes(file: file, objectPath: "", fileSize: staged.bytesWritten,
                                                sourceAETitle: context.sourceAETitle, receivedAt: Self.now())
                 a.sourceAETitle = context.sourceAETitle
+                if let expected = context.expectedSOPClassUID, expected != a.sopClassUID {
+                    throw ArchiveError.sopClassMismatch(expected: expected, found: a.sopClassUID)
+                }
+                if let expected = context.expectedSOPInstanceUID, expected != a.sopInstanceUID {
+                    throw ArchiveError.sopInstanceMismatch(expected: expected, found: a.sopInstanceUID)
+                }
+                try staged.finishWriting(durable: durable)
                 return a
-            }
-            if let expected = context.expectedSOPClassUID, expected != attributes.sopClassUID {
-                throw ArchiveError.sopClassMismatch(expected: expected, found: attributes.sopClassUID)
-            }
-            if let expected = context.expectedSOPInstanceUID, expected != attributes.sopInstanceUID {
-                throw ArchiveError.sopInstanceMismatch(expected: expected, found: attributes.sopInstanceUID)
             }
         } catch {
             staged.discard()
@@ -152,13 +204,13 @@ public final class Archive: Sendable {
 
     private func ingestLocked(_ staged: StagingFile, attributes: InstanceAttributes) async throws(ArchiveError) -> IngestResult {
         var a = attributes
-        // 2. Policies against what is indexed, before anything moves.
+        // 2. Policies against what is indexed, before anything moves (one read).
         let decision: IngestDecision
         do throws(ArchiveError) {
-            let existing = try await index.instance(sopInstanceUID: a.sopInstanceUID)
-            let identity = try await index.studyIdentity(studyInstanceUID: a.studyInstanceUID)
-            let seriesStudy = try await index.studyOfSeries(seriesInstanceUID: a.seriesInstanceUID)
-            decision = IngestDecision.decide(incoming: a, existing: existing, studyIdentity: identity, studyOfSeries: seriesStudy,
+            let known = try await index.decisionInputs(sopInstanceUID: a.sopInstanceUID, studyInstanceUID: a.studyInstanceUID,
+                                                       seriesInstanceUID: a.seriesInstanceUID)
+            decision = IngestDecision.decide(incoming: a, existing: known.existing, studyIdentity: known.studyIdentity,
+                                             studyOfSeries: known.studyOfSeries,
                                              duplicatePolicy: configuration.duplicatePolicy,
                                              identityConflictPolicy: configuration.identityConflictPolicy)
         } catch {

@@ -13,6 +13,10 @@ public protocol ArchiveIndex: Sendable {
     func studyIdentity(studyInstanceUID: String) async throws(ArchiveError) -> PatientIdentity?
     /// The Study Instance UID a series belongs to, nil when the series is not indexed.
     func studyOfSeries(seriesInstanceUID: String) async throws(ArchiveError) -> String?
+    /// What the ingest policies need, read together: the instance if indexed, the patient
+    /// identity its study was first stored under, and the study its series belongs to.
+    func decisionInputs(sopInstanceUID: String, studyInstanceUID: String, seriesInstanceUID: String)
+        async throws(ArchiveError) -> DecisionInputs
     func instanceCount() async throws(ArchiveError) -> Int
     /// Instances in insertion order, `limit` from `offset`.
     func instances(limit: Int, offset: Int) async throws(ArchiveError) -> [IndexedInstance]
@@ -111,4 +115,26 @@ enum IngestDecision: Equatable {
         if let existing { return .replace(existing: existing, identityConflict: conflict) }
         return .insert(identityConflict: conflict)
     }
+}
+
+/// The index's answer for one ingest decision (see `ArchiveIndex.decisionInputs`).
+public struct DecisionInputs: Sendable {
+    public var existing: IndexedInstance?
+    public var studyIdentity: PatientIdentity?
+    public var studyOfSeries: String?
+    public init(existing: IndexedInstance?, studyIdentity: PatientIdentity?, studyOfSeries: String?) {
+        self.existing = existing
+        self.studyIdentity = studyIdentity
+        self.studyOfSeries = studyOfSeries
+    }
+}
+
+/// An index that can also answer on the calling thread. The archive then runs an ingest on one
+/// blocking thread from parse to commit (see `Archive.ingest`); an index that is async only
+/// (PostgreSQL over NIO) takes the async path.
+public protocol SynchronousArchiveIndex: ArchiveIndex {
+    func decisionInputsBlocking(sopInstanceUID: String, studyInstanceUID: String, seriesInstanceUID: String)
+        throws(ArchiveError) -> DecisionInputs
+    /// Applies the writes in one transaction (see `apply`).
+    func applyBlocking(_ writes: [IndexWrite]) throws(ArchiveError) -> [IndexWriteOutcome]
 }

@@ -4,7 +4,7 @@ import DicomCore
 /// implement the same protocol later (staging stays local, `commit` uploads).
 ///
 /// Objects are named by a key (for the local store, the path relative to the archive root, e.g.
-/// `objects/ab/cd/<sha256>.dcm`). Keys come from `key(for:)`, never from strings a peer sent.
+/// `objects/ab/<sha256>.dcm`). Keys come from `key(for:)`, never from strings a peer sent.
 public protocol FileStore: Sendable {
     /// A new, empty staging file.
     func makeStagingFile() throws(ArchiveError) -> StagingFile

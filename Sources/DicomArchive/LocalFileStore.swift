@@ -6,7 +6,7 @@ import Darwin
 import DicomCore
 
 /// Instance files in a directory tree:
-/// `ROOT/objects/ab/cd/<sha256 of the SOP Instance UID>.dcm`, staging in `ROOT/incoming/`,
+/// `ROOT/objects/ab/<sha256 of the SOP Instance UID>.dcm`, staging in `ROOT/incoming/`,
 /// set-aside files in `ROOT/quarantine/`. All three are on one filesystem, so rename is atomic.
 public struct LocalFileStore: FileStore {
     public let root: String
@@ -28,6 +28,20 @@ public struct LocalFileStore: FileStore {
         if created && durable {
             try POSIX.fsyncDirectory(root)
         }
+        // objects/00 … objects/ff exist from the start, so that no ingest pays for a mkdir and
+        // the fsync of its parent (256 × ~40,000 files is 10 million instances).
+        var madeShard = false
+        for i in 0..<256 {
+            madeShard = try POSIX.makeDirectory(root + "/" + Self.objectsDirectory + "/" + Self.hex2(i)) || madeShard
+        }
+        if madeShard && durable {
+            try POSIX.fsyncDirectory(root + "/" + Self.objectsDirectory)
+        }
+    }
+
+    static func hex2(_ i: Int) -> String {
+        let digits = Array("0123456789abcdef")
+        return String([digits[(i >> 4) & 0xF], digits[i & 0xF]])
     }
 
     public func makeStagingFile() throws(ArchiveError) -> StagingFile {
@@ -36,12 +50,12 @@ public struct LocalFileStore: FileStore {
 
     public func key(for sopInstanceUID: String, avoiding: String?) -> String {
         let hash = SHA256.hex(Array(sopInstanceUID.utf8))
-        let a = hash.prefix(2), b = hash.dropFirst(2).prefix(2)
-        let primary = "\(Self.objectsDirectory)/\(a)/\(b)/\(hash).dcm"
+        let a = hash.prefix(2)
+        let primary = "\(Self.objectsDirectory)/\(a)/\(hash).dcm"
         if primary != avoiding { return primary }
         // A replacement goes beside the old file under a fresh name; the old one is removed once
         // the index points at the new one.
-        return "\(Self.objectsDirectory)/\(a)/\(b)/\(hash)-\(POSIX.randomHex(bytes: 4)).dcm"
+        return "\(Self.objectsDirectory)/\(a)/\(hash)-\(POSIX.randomHex(bytes: 4)).dcm"
     }
 
     public func commit(_ staged: StagingFile, as key: String) throws(ArchiveError) -> Int {
@@ -88,11 +102,9 @@ public struct LocalFileStore: FileStore {
         var out: [String: Int] = [:]
         let objects = Self.objectsDirectory
         for a in try POSIX.list(path(objects)) where POSIX.isDirectory(path("\(objects)/\(a)")) {
-            for b in try POSIX.list(path("\(objects)/\(a)")) where POSIX.isDirectory(path("\(objects)/\(a)/\(b)")) {
-                for name in try POSIX.list(path("\(objects)/\(a)/\(b)")) where name.hasSuffix(".dcm") {
-                    let key = "\(objects)/\(a)/\(b)/\(name)"
-                    if let size = try POSIX.fileSize(path(key)) { out[key] = size }
-                }
+            for name in try POSIX.list(path("\(objects)/\(a)")) where name.hasSuffix(".dcm") {
+                let key = "\(objects)/\(a)/\(name)"
+                if let size = try POSIX.fileSize(path(key)) { out[key] = size }
             }
         }
         return out
@@ -111,7 +123,7 @@ public struct LocalFileStore: FileStore {
 
     func path(_ key: String) -> String { "\(root)/\(key)" }
 
-    /// `objects/ab/cd` for a key, created (and its parents fsync'd) when new. Returns its path.
+    /// The directory of a key (`objects/ab`), created (and its parent fsync'd) when new. Returns its path.
     private func makeParentDirectories(of key: String) throws(ArchiveError) -> String {
         var parts = key.split(separator: "/").map(String.init)
         parts.removeLast()

@@ -19,6 +19,8 @@ public final class SQLiteIndex: ArchiveIndex {
         config.prepareDatabase { db in
             // WAL is set by DatabasePool; FULL makes every commit fsync the WAL (SQLite docs, PRAGMA synchronous).
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            // Sorting and statement journals in memory: no temporary file per transaction.
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
@@ -49,28 +51,32 @@ public final class SQLiteIndex: ArchiveIndex {
     public func apply(_ writes: [IndexWrite]) async throws(ArchiveError) -> [IndexWriteOutcome] {
         guard !writes.isEmpty else { return [] }
         do {
-            return try await pool.write { db in
-                var outcomes: [IndexWriteOutcome] = []
-                var touched = Touched()
-                for write in writes {
-                    var outcome = IndexWriteOutcome.refused(.index("not applied"))
-                    do {
-                        try db.inSavepoint {
-                            outcome = try Self.applyOne(db, write, touched: &touched)
-                            if case .refused = outcome { return .rollback }
-                            return .commit
-                        }
-                    } catch {
-                        outcome = .refused(Self.indexError(error))
-                    }
-                    outcomes.append(outcome)
-                }
-                try Self.refreshDerived(db, touched)
-                return outcomes
-            }
+            return try await pool.write { db in try Self.applyAll(db, writes) }
         } catch {
             throw Self.indexError(error)
         }
+    }
+
+    /// One transaction for the batch; each write in its own savepoint so that a refused one
+    /// leaves the others in.
+    static func applyAll(_ db: Database, _ writes: [IndexWrite]) throws -> [IndexWriteOutcome] {
+        var outcomes: [IndexWriteOutcome] = []
+        var touched = Touched()
+        for write in writes {
+            var outcome = IndexWriteOutcome.refused(.index("not applied"))
+            do {
+                try db.inSavepoint {
+                    outcome = try Self.applyOne(db, write, touched: &touched)
+                    if case .refused = outcome { return .rollback }
+                    return .commit
+                }
+            } catch {
+                outcome = .refused(Self.indexError(error))
+            }
+            outcomes.append(outcome)
+        }
+        try Self.refreshDerived(db, touched)
+        return outcomes
     }
 
     /// Rows whose derived counts must be recomputed at the end of the transaction.
@@ -303,6 +309,26 @@ public final class SQLiteIndex: ArchiveIndex {
         }
     }
 
+    public func decisionInputs(sopInstanceUID: String, studyInstanceUID: String, seriesInstanceUID: String)
+        async throws(ArchiveError) -> DecisionInputs {
+        try await read { db in
+            try Self.decisionInputs(db, sopInstanceUID: sopInstanceUID, studyInstanceUID: studyInstanceUID,
+                                    seriesInstanceUID: seriesInstanceUID)
+        }
+    }
+
+    static func decisionInputs(_ db: Database, sopInstanceUID: String, studyInstanceUID: String,
+                               seriesInstanceUID: String) throws -> DecisionInputs {
+        let existing = try Self.fetchInstance(db, sopInstanceUID: sopInstanceUID)
+        let identity = try Row.fetchOne(db, sql: """
+            SELECT patientIDAsReceived, issuerOfPatientIDAsReceived FROM study WHERE studyInstanceUID = ?
+            """, arguments: [studyInstanceUID]).map { PatientIdentity(patientID: $0[0], issuerOfPatientID: $0[1]) }
+        let study = try String.fetchOne(db, sql: """
+            SELECT study.studyInstanceUID FROM series JOIN study ON study.id = series.studyId WHERE seriesInstanceUID = ?
+            """, arguments: [seriesInstanceUID])
+        return DecisionInputs(existing: existing, studyIdentity: identity, studyOfSeries: study)
+    }
+
     public func instanceCount() async throws(ArchiveError) -> Int {
         try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM instance") ?? 0 }
     }
@@ -361,4 +387,29 @@ public struct StudySummary: Sendable, Equatable {
     public var patientID: String
     /// The Patient ID the study was first received with.
     public var patientIDAsReceived: String
+}
+
+// The blocking face, for the ingest fast path: the whole ingest of an instance runs on one
+// thread, without a hop per step (each hop is a thread wake-up, ~0.1–0.5 ms on 2 cores).
+extension SQLiteIndex: SynchronousArchiveIndex {
+    public func decisionInputsBlocking(sopInstanceUID: String, studyInstanceUID: String,
+                                       seriesInstanceUID: String) throws(ArchiveError) -> DecisionInputs {
+        do {
+            return try pool.read { db in
+                try Self.decisionInputs(db, sopInstanceUID: sopInstanceUID, studyInstanceUID: studyInstanceUID,
+                                        seriesInstanceUID: seriesInstanceUID)
+            }
+        } catch {
+            throw Self.indexError(error)
+        }
+    }
+
+    public func applyBlocking(_ writes: [IndexWrite]) throws(ArchiveError) -> [IndexWriteOutcome] {
+        guard !writes.isEmpty else { return [] }
+        do {
+            return try pool.write { db in try Self.applyAll(db, writes) }
+        } catch {
+            throw Self.indexError(error)
+        }
+    }
 }

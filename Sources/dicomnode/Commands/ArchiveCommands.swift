@@ -45,6 +45,10 @@ struct ImportCommand: AsyncParsableCommand {
             printError("cannot open the archive: \(error)")
             throw ExitCode(1)
         }
+        defer { archive.markClosed() }
+        if let report = try? await archive.recoverIfNeeded() {
+            print("reconciled after an unclean stop: \(report.repaired) problem(s) repaired")
+        }
         var stored = 0, duplicates = 0, failed = 0, skipped = 0
         for path in FileArguments.expand(paths) {
             do {
@@ -85,6 +89,9 @@ struct CheckCommand: AsyncParsableCommand {
             printError("cannot open the archive: \(error)")
             throw ExitCode(1)
         }
+        // After an unclean stop, a check without --repair leaves the archive marked so that the
+        // next `serve` still reconciles it.
+        defer { if repair || !archive.previousRunEndedUncleanly { archive.markClosed() } }
         let report: CheckReport
         do { report = try await archive.check(repair: repair) } catch {
             printError("check failed: \(error)")

@@ -82,6 +82,14 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
 
+        // After a crash: index object files whose transaction never committed (never acknowledged).
+        do {
+            _ = try await archive.recoverIfNeeded()
+        } catch {
+            logger.critical("cannot reconcile the archive after an unclean stop: \(error)")
+            throw ExitCode(1)
+        }
+
         var policy = AssociationPolicy(aeTitle: config.aeTitle)
         policy.acceptAnyCalledAETitle = config.dimse.acceptAnyCalledAETitle
         policy.allowedCallingAETitles = config.dimse.allowedCallingAETitles.isEmpty ? nil : Set(config.dimse.allowedCallingAETitles)
@@ -112,6 +120,7 @@ struct ServeCommand: AsyncParsableCommand {
         let signal = await Signals.next([SIGTERM, SIGINT])
         logger.info("signal \(signal == SIGTERM ? "SIGTERM" : "SIGINT"): stopping; associations get \(config.shutdownTimeoutSeconds) s to finish")
         await listener.shutdown(timeout: .seconds(config.shutdownTimeoutSeconds))
+        archive.markClosed()
         logger.info("stopped")
     }
 }
