@@ -57,6 +57,31 @@ struct ArchiveConcurrencyTests {
         #expect(summary.numberOfStudyRelatedSeries == 2)
     }
 
+    @Test("durable ingest from 4 tasks at once indexes every instance and leaves nothing staged")
+    func concurrentDurableIngest() async throws {
+        let root = TemporaryRoot()
+        let archive = try root.archive(durable: true)
+        let uids = try await withThrowingTaskGroup(of: [String].self) { group in
+            for t in 0..<4 {
+                group.addTask {
+                    var out: [String] = []
+                    for i in 0..<5 {
+                        let bytes = try Sample.partTen(Sample.dataSet(sop: "1.10.\(t).\(i)", study: "1.10"))
+                        out.append(try await archive.ingest(try Sample.stage(bytes, in: archive), context: IngestContext()).sopInstanceUID)
+                    }
+                    return out
+                }
+            }
+            var all: [String] = []
+            for try await u in group { all.append(contentsOf: u) }
+            return all
+        }
+        #expect(Set(uids).count == 20)
+        #expect(try await archive.instanceCount() == 20)
+        #expect(root.files(in: "incoming").isEmpty)
+        #expect(try await archive.check(repair: false).isConsistent)
+    }
+
     @Test("writes submitted while a commit runs are committed together in the next transaction")
     func groupCommitBatches() async throws {
         let root = TemporaryRoot()
