@@ -82,6 +82,38 @@ struct ArchiveConcurrencyTests {
         #expect(try await archive.check(repair: false).isConsistent)
     }
 
+    @Test("racing identities in a new study under reject: one identity wins, the others leave no file and no row")
+    func racingIdentitiesReject() async throws {
+        let root = TemporaryRoot()
+        let archive = try root.archive(.keepFirst, .reject)
+        let outcomes = await withTaskGroup(of: (String, Result<IngestResult, ArchiveError>).self) { group in
+            for t in 0..<6 {
+                group.addTask {
+                    let patient = t % 2 == 0 ? "PID-EVEN" : "PID-ODD"
+                    do throws(ArchiveError) {
+                        let bytes = (try? Sample.partTen(Sample.dataSet(sop: "1.11.\(t)", study: "1.11", patientID: patient))) ?? []
+                        let staged = try archive.makeStagingFile()
+                        try staged.write(bytes)
+                        return (patient, .success(try await archive.ingest(staged, context: IngestContext())))
+                    } catch {
+                        return (patient, .failure(error))
+                    }
+                }
+            }
+            var all: [(String, Result<IngestResult, ArchiveError>)] = []
+            for await o in group { all.append(o) }
+            return all
+        }
+        let stored = outcomes.filter { if case .success = $0.1 { true } else { false } }
+        let refused = outcomes.filter { if case .failure(.identityConflict) = $0.1 { true } else { false } }
+        #expect(stored.count + refused.count == 6)
+        #expect(Set(stored.map(\.0)).count == 1)             // one identity won
+        #expect(stored.count == 3)                          // all of its three instances
+        #expect(try await archive.instanceCount() == stored.count)
+        #expect(root.files(in: "objects").count == stored.count)
+        #expect(root.files(in: "incoming").isEmpty)
+    }
+
     @Test("writes submitted while a commit runs are committed together in the next transaction")
     func groupCommitBatches() async throws {
         let root = TemporaryRoot()

@@ -236,6 +236,22 @@ struct ArchiveIngestTests {
         #expect(Sample.read(result.objectPath) == bytes)
     }
 
+    @Test("ENOSPC and EDQUOT are out of space, other errors I/O; a discarded staging file refuses writes")
+    func errnoMappingAndDiscard() throws {
+        #expect(ArchiveError.from(errno: ENOSPC, "write") == .outOfSpace("write: \(String(cString: strerror(ENOSPC)))"))
+        #expect(ArchiveError.from(errno: EDQUOT, "write") == .outOfSpace("write: \(String(cString: strerror(EDQUOT)))"))
+        #expect(ArchiveError.from(errno: EIO, "write") == .io("write: \(String(cString: strerror(EIO)))"))
+        let root = TemporaryRoot()
+        let archive = try root.archive()
+        let staged = try archive.makeStagingFile()
+        try staged.write([1, 2, 3])
+        #expect(staged.bytesWritten == 3)
+        staged.discard()
+        staged.discard()
+        #expect(!FileManager.default.fileExists(atPath: staged.path))
+        #expect(throws: ArchiveError.self) { try staged.write([4]) }
+    }
+
     @Test("opening removes stale staging files and a second open of the same root is refused")
     func openRemovesStaleStaging() async throws {
         let root = TemporaryRoot()
