@@ -65,22 +65,18 @@ extension Archive {
             }
         }
         for row in mismatched {
-            try await withUIDLock(row.sopInstanceUID) { () async throws(ArchiveError) in
-                if try await reindex(key: row.objectPath, replacing: true) == false {
-                    _ = try await index.deleteInstance(sopInstanceUID: row.sopInstanceUID)
-                }
-                report.repaired += 1
-            }
+            if try await reindex(key: row.objectPath, indexedAs: row.sopInstanceUID) != nil { report.repaired += 1 }
         }
         for key in unindexed {
-            if try await reindex(key: key, replacing: false) != nil { report.repaired += 1 }
+            if try await reindex(key: key, indexedAs: nil) != nil { report.repaired += 1 }
         }
         return report
     }
 
-    /// Indexes the object `key` from its own headers. Returns true when indexed, false when the
-    /// file was quarantined, nil when nothing needed doing (it got indexed meanwhile).
-    private func reindex(key: String, replacing: Bool) async throws(ArchiveError) -> Bool? {
+    /// Indexes the object `key` from its own headers. `indexedAs`: the instance whose row points
+    /// at `key` (a size mismatch), nil for an unindexed file. Returns true when indexed, false
+    /// when the file was quarantined, nil when nothing needed doing (an ingest got there first).
+    private func reindex(key: String, indexedAs: String?) async throws(ArchiveError) -> Bool? {
         let store = self.store
         let parsed = try await BlockingIO.run { () throws(ArchiveError) -> InstanceAttributes? in
             guard let size = try store.size(of: key) else { return nil }
@@ -92,26 +88,38 @@ extension Archive {
                 return nil
             }
         }
-        guard let attributes = parsed else {
+        // The UID lock of the instance concerned: the file's own, or the row's when unreadable.
+        guard let uid = parsed?.sopInstanceUID ?? indexedAs else {
+            // Unreadable and indexed by nobody.
             guard try await BlockingIO.run({ () throws(ArchiveError) -> Int? in try store.size(of: key) }) != nil else { return nil }
             try await quarantine(key, reason: "unreadable")
             return false
         }
-        let uid = attributes.sopInstanceUID
         await uidLocks.acquire(uid)
         defer { uidLocks.release(uid) }
-        if !replacing, let existing = try await index.instance(sopInstanceUID: uid) {
+        let existing = try await index.instance(sopInstanceUID: uid)
+        guard var attributes = parsed, indexedAs == nil || indexedAs == uid else {
+            // Unreadable (or holding another instance than its row says): set aside, drop the row.
+            try await quarantine(key, reason: "unreadable or not the indexed instance")
+            if let indexedAs, try await index.instance(sopInstanceUID: indexedAs)?.objectPath == key {
+                _ = try await index.deleteInstance(sopInstanceUID: indexedAs)
+            }
+            return false
+        }
+        if indexedAs == nil, let existing {
             if existing.objectPath == key { return nil }   // an ingest committed it meanwhile
             if try await BlockingIO.run({ () throws(ArchiveError) -> Int? in try store.size(of: existing.objectPath) }) != nil {
                 try await quarantine(key, reason: "another file holds this instance")
                 return false
             }
         }
+        if indexedAs != nil, existing?.objectPath != key { return nil }   // replaced meanwhile
+        attributes.objectPath = key
         let outcome = await committer.submit(IndexWrite(attributes: attributes, duplicatePolicy: .replace,
                                                         identityConflictPolicy: configuration.identityConflictPolicy))
         switch outcome {
         case .inserted, .replaced, .duplicateIgnored:
-            logger.notice("indexed object file found by check", metadata: ["sopInstanceUID": "\(uid)"])
+            logger.notice("object file indexed by check", metadata: ["sopInstanceUID": "\(uid)"])
             return true
         case .refused(let error):
             if case .index = error { throw error }

@@ -65,6 +65,9 @@ final class GroupCommitter: Sendable {
         }
     }
 
+    /// Writes queued behind the transaction in progress.
+    var pendingCount: Int { state.withLock { $0.pending.count } }
+
     /// (transactions committed, writes in them, largest batch).
     var statistics: (batches: Int, writes: Int, largest: Int) { stats.withLock { $0 } }
 }

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import DicomCore
+import Synchronization
 
 /// Instance files in a directory tree:
 /// `ROOT/objects/ab/<sha256 of the SOP Instance UID>.dcm`, staging in `ROOT/incoming/`,
@@ -11,6 +12,10 @@ import DicomCore
 public struct LocalFileStore: FileStore {
     public let root: String
     public let durable: Bool
+    /// Directories whose entry in their parent is known to be durable (created and parent fsync'd,
+    /// or found at startup and parent fsync'd once). Two ingests creating one directory at the same
+    /// time both fsync the parent before either relies on it.
+    private let durableDirectories = DirectorySet()
 
     static let objectsDirectory = "objects"
     static let incomingDirectory = "incoming"
@@ -130,11 +135,20 @@ public struct LocalFileStore: FileStore {
         var current = root
         for part in parts {
             let next = current + "/" + part
-            if try POSIX.makeDirectory(next), durable {
-                try POSIX.fsyncDirectory(current)
+            if !durableDirectories.contains(next) {
+                try POSIX.makeDirectory(next)
+                if durable { try POSIX.fsyncDirectory(current) }
+                durableDirectories.insert(next)
             }
             current = next
         }
         return current
     }
+}
+
+/// A set of directory paths shared by copies of a store.
+final class DirectorySet: Sendable {
+    private let paths = Mutex(Set<String>())
+    func contains(_ path: String) -> Bool { paths.withLock { $0.contains(path) } }
+    func insert(_ path: String) { _ = paths.withLock { $0.insert(path) } }
 }
