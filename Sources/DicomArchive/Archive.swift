@@ -44,6 +44,9 @@ public final class Archive: Sendable {
     public let store: any FileStore
     public let index: any ArchiveIndex
     let committer: GroupCommitter
+    /// Set when the index answers on the calling thread: the ingest fast path (one thread from
+    /// parse to commit) uses it.
+    let blockingCommitter: BlockingGroupCommitter?
     let uidLocks = KeyedLock()
     let logger: Logger
     private let lockDescriptor: Int32
@@ -88,6 +91,7 @@ public final class Archive: Sendable {
         self.previousRunEndedUncleanly = lockDescriptor >= 0 && Self.readState(lockDescriptor) == Self.stateOpen
         if lockDescriptor >= 0 { try Self.writeState(lockDescriptor, Self.stateOpen, durable: configuration.durable) }
         self.committer = GroupCommitter(index: index)
+        self.blockingCommitter = (index as? any SynchronousArchiveIndex).map { BlockingGroupCommitter(index: $0) }
         let stale = try store.removeStaleStagingFiles()
         if stale > 0 {
             logger.info("removed stale staging files", metadata: ["count": "\(stale)"])
@@ -167,6 +171,16 @@ public final class Archive: Sendable {
     /// removed and nothing is indexed. Returns only when the instance is durable.
     /// - Throws: `ArchiveError`; see its cases for the DIMSE status each maps to.
     public func ingest(_ staged: StagingFile, context: IngestContext) async throws(ArchiveError) -> IngestResult {
+        // The fast path: the SOP Instance UID is known from the C-STORE-RQ, so its lock can be
+        // taken first and everything else done in one trip to a blocking thread.
+        if let blocking = blockingCommitter, let uid = context.expectedSOPInstanceUID,
+           let syncIndex = index as? any SynchronousArchiveIndex {
+            await uidLocks.acquire(uid)
+            defer { uidLocks.release(uid) }
+            return try await BlockingIO.run { () throws(ArchiveError) -> IngestResult in
+                try self.ingestBlocking(staged, context: context, index: syncIndex, committer: blocking)
+            }
+        }
         // 1. Parse and check what the data set says (PS3.4 §B.2.3: the SCP checks the UIDs), and
         // make the staged bytes durable in the same trip off the caller's thread.
         let attributes: InstanceAttributes
@@ -271,6 +285,87 @@ public final class Archive: Sendable {
         }
     }
 
+    /// The same steps as `ingest` + `ingestLocked`, on the calling (blocking) thread.
+    private func ingestBlocking(_ staged: StagingFile, context: IngestContext, index: any SynchronousArchiveIndex,
+                                committer: BlockingGroupCommitter) throws(ArchiveError) -> IngestResult {
+        var a: InstanceAttributes
+        let decision: IngestDecision
+        do throws(ArchiveError) {
+            // 1. Parse, check the UIDs against the command, make the bytes durable.
+            let file: DicomFile
+            do {
+                file = try DicomFile.read(path: staged.path, options: .headersOnly)
+            } catch {
+                throw .unreadable("\(error)")
+            }
+            a = try InstanceAttributes(file: file, objectPath: "", fileSize: staged.bytesWritten,
+                                       sourceAETitle: context.sourceAETitle, receivedAt: Self.now())
+            a.sourceAETitle = context.sourceAETitle
+            if let expected = context.expectedSOPClassUID, expected != a.sopClassUID {
+                throw ArchiveError.sopClassMismatch(expected: expected, found: a.sopClassUID)
+            }
+            if let expected = context.expectedSOPInstanceUID, expected != a.sopInstanceUID {
+                throw ArchiveError.sopInstanceMismatch(expected: expected, found: a.sopInstanceUID)
+            }
+            try staged.finishWriting(durable: configuration.durable)
+            // 2. Policies against what is indexed.
+            let known = try index.decisionInputsBlocking(sopInstanceUID: a.sopInstanceUID, studyInstanceUID: a.studyInstanceUID,
+                                                         seriesInstanceUID: a.seriesInstanceUID)
+            decision = IngestDecision.decide(incoming: a, existing: known.existing, studyIdentity: known.studyIdentity,
+                                             studyOfSeries: known.studyOfSeries,
+                                             duplicatePolicy: configuration.duplicatePolicy,
+                                             identityConflictPolicy: configuration.identityConflictPolicy)
+        } catch {
+            staged.discard()
+            throw error
+        }
+        var avoiding: String?
+        switch decision {
+        case .refuse(let error):
+            staged.discard()
+            logRefusal(error, sopInstanceUID: a.sopInstanceUID)
+            throw error
+        case .ignoreDuplicate(let existing):
+            staged.discard()
+            logger.debug("duplicate ignored", metadata: ["sopInstanceUID": "\(a.sopInstanceUID)"])
+            return result(.duplicateIgnored, a, key: existing.objectPath, warnings: [])
+        case .insert:
+            break
+        case .replace(let existing, _):
+            avoiding = existing.objectPath
+        }
+        // 3. Rename into objects/, fsync the directory.
+        let key = store.key(for: a.sopInstanceUID, avoiding: avoiding)
+        do throws(ArchiveError) {
+            a.fileSize = try store.commit(staged, as: key)
+        } catch {
+            staged.discard()
+            throw error
+        }
+        a.objectPath = key
+        // 4. The index transaction (group commit across the threads ingesting now).
+        let outcome = committer.submit(IndexWrite(attributes: a, duplicatePolicy: configuration.duplicatePolicy,
+                                                  identityConflictPolicy: configuration.identityConflictPolicy))
+        switch outcome {
+        case .inserted(let conflict):
+            return result(.stored, a, key: key, warnings: warnings(conflict, a))
+        case .replaced(let old, let conflict):
+            if old != key {
+                do throws(ArchiveError) { try store.remove(old) } catch {
+                    logger.warning("could not remove replaced object", metadata: ["error": "\(error)"])
+                }
+            }
+            return result(.replaced, a, key: key, warnings: warnings(conflict, a))
+        case .duplicateIgnored(let existingPath):
+            if existingPath != key { try? store.remove(key) }
+            return result(.duplicateIgnored, a, key: existingPath, warnings: [])
+        case .refused(let error):
+            try? store.remove(key)
+            logRefusal(error, sopInstanceUID: a.sopInstanceUID)
+            throw error
+        }
+    }
+
     private func warnings(_ conflict: String?, _ a: InstanceAttributes) -> [String] {
         guard let conflict else { return [] }
         // Warning level: UIDs only; the Patient IDs involved go to debug (patient data).
@@ -312,6 +407,10 @@ public final class Archive: Sendable {
 
     /// (transactions committed by the group committer, writes in them, largest batch).
     public var groupCommitStatistics: (transactions: Int, writes: Int, largestBatch: Int) {
+        if let b = blockingCommitter?.statistics, b.batches > 0 {
+            let a = committer.statistics
+            return (a.batches + b.batches, a.writes + b.writes, max(a.largest, b.largest))
+        }
         let s = committer.statistics
         return (s.batches, s.writes, s.largest)
     }

@@ -172,6 +172,11 @@ final class SlowIndex: ArchiveIndex {
     func instances(limit: Int, offset: Int) async throws(ArchiveError) -> [IndexedInstance] { try await base.instances(limit: limit, offset: offset) }
     func deleteInstance(sopInstanceUID: String) async throws(ArchiveError) -> IndexedInstance? { try await base.deleteInstance(sopInstanceUID: sopInstanceUID) }
     func allObjectPaths() async throws(ArchiveError) -> [IndexedInstance] { try await base.allObjectPaths() }
+    func decisionInputs(sopInstanceUID: String, studyInstanceUID: String, seriesInstanceUID: String)
+        async throws(ArchiveError) -> DecisionInputs {
+        try await base.decisionInputs(sopInstanceUID: sopInstanceUID, studyInstanceUID: studyInstanceUID,
+                                      seriesInstanceUID: seriesInstanceUID)
+    }
 }
 
 /// Holds the first caller until `open()`; later callers pass at once.

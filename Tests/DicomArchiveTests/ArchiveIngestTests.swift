@@ -29,7 +29,7 @@ struct ArchiveIngestTests {
             sourceAETitle: "STORESCU", expectedSOPClassUID: Sample.ctImageStorage, expectedSOPInstanceUID: uid))
 
         let hash = SHA256.hex(Array(uid.utf8))
-        let expectedPath = "\(root.path)/objects/\(hash.prefix(2))/\(hash.dropFirst(2).prefix(2))/\(hash).dcm"
+        let expectedPath = "\(root.path)/objects/\(hash.prefix(2))/\(hash).dcm"
         #expect(result.disposition == .stored)
         #expect(result.sopInstanceUID == uid)
         #expect(result.sopClassUID == Sample.ctImageStorage)
