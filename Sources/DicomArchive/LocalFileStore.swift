@@ -26,7 +26,7 @@ public struct LocalFileStore: FileStore {
         self.root = root
         self.durable = durable
         var created = false
-        created = try POSIX.makeDirectory(root) || created
+        created = try POSIX.makeDirectories(root) || created
         for name in [Self.objectsDirectory, Self.incomingDirectory, Self.quarantineDirectory] {
             created = try POSIX.makeDirectory(root + "/" + name) || created
         }

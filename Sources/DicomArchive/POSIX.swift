@@ -33,6 +33,18 @@ enum POSIX {
         throw ArchiveError.from(errno: e, "mkdir \(path)")
     }
 
+    /// `mkdir -p`: creates `path` and any missing parents. Returns whether `path` itself was made.
+    static func makeDirectories(_ path: String) throws(ArchiveError) -> Bool {
+        var current = path.hasPrefix("/") ? "" : "."
+        var made = false
+        for part in path.split(separator: "/") where !part.isEmpty {
+            current += "/" + part
+            if part == "." || part == ".." { continue }
+            made = try makeDirectory(current)
+        }
+        return made
+    }
+
     /// Size of a regular file, nil when it does not exist.
     static func fileSize(_ path: String) throws(ArchiveError) -> Int? {
         var st = stat()

@@ -24,10 +24,19 @@ public final class SQLiteIndex: ArchiveIndex {
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
+            // GRDB switches a pool to WAL with `synchronous = NORMAL` *after* prepareDatabase,
+            // which would let a power loss take back the last commits. Set it again on the pool's
+            // one writer connection, where commits happen.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
             try Self.migrator.migrate(pool)
         } catch {
             throw Self.indexError(error)
         }
+    }
+
+    /// The writer connection's `PRAGMA synchronous` (0 OFF, 1 NORMAL, 2 FULL), for tests.
+    public func writerSynchronousLevel() throws -> Int {
+        try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     static func indexError(_ error: any Error) -> ArchiveError {
