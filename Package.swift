@@ -60,7 +60,7 @@ if fuzzing {
     for name in ["FuzzPDUReader", "FuzzAssociation"] {
         targets.append(.executableTarget(
             name: name,
-            dependencies: ["DimseServer", .product(name: "NIOCore", package: "swift-nio"),
+            dependencies: ["DimseServer", "DicomTestSupport", .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOEmbedded", package: "swift-nio"),
                            .product(name: "Logging", package: "swift-log")],
             path: "Fuzz/\(name)"))

@@ -172,134 +172,70 @@ public final class Archive: Sendable {
     /// - Throws: `ArchiveError`; see its cases for the DIMSE status each maps to.
     public func ingest(_ staged: StagingFile, context: IngestContext) async throws(ArchiveError) -> IngestResult {
         // The fast path: the SOP Instance UID is known from the C-STORE-RQ, so its lock can be
-        // taken first and everything else done in one trip to a blocking thread.
+        // taken first and every step done in one trip to a blocking thread.
         if let blocking = blockingCommitter, let uid = context.expectedSOPInstanceUID,
            let syncIndex = index as? any SynchronousArchiveIndex {
             await uidLocks.acquire(uid)
             defer { uidLocks.release(uid) }
             return try await BlockingIO.run { () throws(ArchiveError) -> IngestResult in
-                try self.ingestBlocking(staged, context: context, index: syncIndex, committer: blocking)
-            }
-        }
-        // 1. Parse and check what the data set says (PS3.4 §B.2.3: the SCP checks the UIDs), and
-        // make the staged bytes durable in the same trip off the caller's thread.
-        let attributes: InstanceAttributes
-        let durable = configuration.durable
-        do throws(ArchiveError) {
-            attributes = try await BlockingIO.run { () throws(ArchiveError) -> InstanceAttributes in
-                let file: DicomFile
-                do {
-                    file = try DicomFile.read(path: staged.path, options: .headersOnly)
-                } catch {
-                    throw .unreadable("\(error)")
-                }
-                var a = try InstanceAttributes(file: file, objectPath: "", fileSize: staged.bytesWritten,
-                                               sourceAETitle: context.sourceAETitle, receivedAt: Self.now())
-                a.sourceAETitle = context.sourceAETitle
-                if let expected = context.expectedSOPClassUID, expected != a.sopClassUID {
-                    throw ArchiveError.sopClassMismatch(expected: expected, found: a.sopClassUID)
-                }
-                if let expected = context.expectedSOPInstanceUID, expected != a.sopInstanceUID {
-                    throw ArchiveError.sopInstanceMismatch(expected: expected, found: a.sopInstanceUID)
-                }
-                try staged.finishWriting(durable: durable)
-                return a
-            }
-        } catch {
-            staged.discard()
-            throw error
-        }
-
-        let uid = attributes.sopInstanceUID
-        await uidLocks.acquire(uid)
-        defer { uidLocks.release(uid) }
-        return try await ingestLocked(staged, attributes: attributes)
-    }
-
-    private func ingestLocked(_ staged: StagingFile, attributes: InstanceAttributes) async throws(ArchiveError) -> IngestResult {
-        var a = attributes
-        // 2. Policies against what is indexed, before anything moves (one read).
-        let decision: IngestDecision
-        do throws(ArchiveError) {
-            let known = try await index.decisionInputs(sopInstanceUID: a.sopInstanceUID, studyInstanceUID: a.studyInstanceUID,
-                                                       seriesInstanceUID: a.seriesInstanceUID)
-            decision = IngestDecision.decide(incoming: a, existing: known.existing, studyIdentity: known.studyIdentity,
-                                             studyOfSeries: known.studyOfSeries,
-                                             duplicatePolicy: configuration.duplicatePolicy,
-                                             identityConflictPolicy: configuration.identityConflictPolicy)
-        } catch {
-            staged.discard()
-            throw error
-        }
-        var avoiding: String?
-        switch decision {
-        case .refuse(let error):
-            staged.discard()
-            logRefusal(error, sopInstanceUID: a.sopInstanceUID)
-            throw error
-        case .ignoreDuplicate(let existing):
-            staged.discard()
-            logger.debug("duplicate ignored", metadata: ["sopInstanceUID": "\(a.sopInstanceUID)"])
-            return result(.duplicateIgnored, a, key: existing.objectPath, warnings: [])
-        case .insert:
-            break
-        case .replace(let existing, _):
-            avoiding = existing.objectPath
-        }
-
-        // 3. fsync, rename into objects/, fsync the directory.
-        let key = store.key(for: a.sopInstanceUID, avoiding: avoiding)
-        let store = self.store
-        do throws(ArchiveError) {
-            a.fileSize = try await BlockingIO.run { () throws(ArchiveError) -> Int in try store.commit(staged, as: key) }
-        } catch {
-            staged.discard()
-            throw error
-        }
-        a.objectPath = key
-
-        // 4. The index transaction (group commit).
-        let outcome = await committer.submit(IndexWrite(attributes: a, duplicatePolicy: configuration.duplicatePolicy,
-                                                        identityConflictPolicy: configuration.identityConflictPolicy))
-        switch outcome {
-        case .inserted(let conflict):
-            return result(.stored, a, key: key, warnings: warnings(conflict, a))
-        case .replaced(let old, let conflict):
-            if old != key {
+                let a = try self.readAttributes(staged, context: context)
+                let known: DecisionInputs
                 do throws(ArchiveError) {
-                    try await BlockingIO.run { () throws(ArchiveError) in try store.remove(old) }
+                    known = try syncIndex.decisionInputsBlocking(sopInstanceUID: a.sopInstanceUID,
+                                                                 studyInstanceUID: a.studyInstanceUID,
+                                                                 seriesInstanceUID: a.seriesInstanceUID)
                 } catch {
-                    // The index no longer points at it: `check --repair` quarantines it later.
-                    logger.warning("could not remove replaced object", metadata: ["error": "\(error)"])
+                    staged.discard()
+                    throw error
                 }
+                guard case .proceed(let key) = try self.apply(self.decide(a, known), to: staged, a) else {
+                    return self.result(.duplicateIgnored, a, key: known.existing?.objectPath ?? "", warnings: [])
+                }
+                let committed = try self.moveIntoPlace(staged, key: key, a)
+                return try self.conclude(blocking.submit(self.indexWrite(committed)), committed, key: key)
             }
-            return result(.replaced, a, key: key, warnings: warnings(conflict, a))
-        case .duplicateIgnored(let existingPath):
-            if existingPath != key { try? await BlockingIO.run { () throws(ArchiveError) in try store.remove(key) } }
-            return result(.duplicateIgnored, a, key: existingPath, warnings: [])
-        case .refused(let error):
-            // Nothing indexed: take the file back out so that no unindexed copy stays behind.
-            try? await BlockingIO.run { () throws(ArchiveError) in try store.remove(key) }
-            logRefusal(error, sopInstanceUID: a.sopInstanceUID)
+        }
+        // The async path (an index without a blocking face, or an import whose UID is known only
+        // once the file is read): the same steps, each hop awaited.
+        let a = try await BlockingIO.run { () throws(ArchiveError) -> InstanceAttributes in
+            try self.readAttributes(staged, context: context)
+        }
+        await uidLocks.acquire(a.sopInstanceUID)
+        defer { uidLocks.release(a.sopInstanceUID) }
+        let known: DecisionInputs
+        do throws(ArchiveError) {
+            known = try await index.decisionInputs(sopInstanceUID: a.sopInstanceUID, studyInstanceUID: a.studyInstanceUID,
+                                                   seriesInstanceUID: a.seriesInstanceUID)
+        } catch {
+            staged.discard()
             throw error
+        }
+        guard case .proceed(let key) = try apply(decide(a, known), to: staged, a) else {
+            return result(.duplicateIgnored, a, key: known.existing?.objectPath ?? "", warnings: [])
+        }
+        let committed = try await BlockingIO.run { () throws(ArchiveError) -> InstanceAttributes in
+            try self.moveIntoPlace(staged, key: key, a)
+        }
+        let outcome = await committer.submit(indexWrite(committed))
+        return try await BlockingIO.run { () throws(ArchiveError) -> IngestResult in
+            try self.conclude(outcome, committed, key: key)
         }
     }
 
-    /// The same steps as `ingest` + `ingestLocked`, on the calling (blocking) thread.
-    private func ingestBlocking(_ staged: StagingFile, context: IngestContext, index: any SynchronousArchiveIndex,
-                                committer: BlockingGroupCommitter) throws(ArchiveError) -> IngestResult {
-        var a: InstanceAttributes
-        let decision: IngestDecision
+    // MARK: - The steps of ingest, shared by both paths
+
+    /// Step 1: parse the staged file's headers, check the UIDs against the command (PS3.4
+    /// §B.2.3), make the bytes durable. On failure the staged file is removed.
+    private func readAttributes(_ staged: StagingFile, context: IngestContext) throws(ArchiveError) -> InstanceAttributes {
         do throws(ArchiveError) {
-            // 1. Parse, check the UIDs against the command, make the bytes durable.
             let file: DicomFile
             do {
                 file = try DicomFile.read(path: staged.path, options: .headersOnly)
             } catch {
                 throw .unreadable("\(error)")
             }
-            a = try InstanceAttributes(file: file, objectPath: "", fileSize: staged.bytesWritten,
-                                       sourceAETitle: context.sourceAETitle, receivedAt: Self.now())
+            var a = try InstanceAttributes(file: file, objectPath: "", fileSize: staged.bytesWritten,
+                                           sourceAETitle: context.sourceAETitle, receivedAt: Self.now())
             a.sourceAETitle = context.sourceAETitle
             if let expected = context.expectedSOPClassUID, expected != a.sopClassUID {
                 throw ArchiveError.sopClassMismatch(expected: expected, found: a.sopClassUID)
@@ -308,34 +244,46 @@ public final class Archive: Sendable {
                 throw ArchiveError.sopInstanceMismatch(expected: expected, found: a.sopInstanceUID)
             }
             try staged.finishWriting(durable: configuration.durable)
-            // 2. Policies against what is indexed.
-            let known = try index.decisionInputsBlocking(sopInstanceUID: a.sopInstanceUID, studyInstanceUID: a.studyInstanceUID,
-                                                         seriesInstanceUID: a.seriesInstanceUID)
-            decision = IngestDecision.decide(incoming: a, existing: known.existing, studyIdentity: known.studyIdentity,
-                                             studyOfSeries: known.studyOfSeries,
-                                             duplicatePolicy: configuration.duplicatePolicy,
-                                             identityConflictPolicy: configuration.identityConflictPolicy)
+            return a
         } catch {
             staged.discard()
             throw error
         }
-        var avoiding: String?
+    }
+
+    /// Step 2: the duplicate and identity policies against what is indexed.
+    private func decide(_ a: InstanceAttributes, _ known: DecisionInputs) -> IngestDecision {
+        IngestDecision.decide(incoming: a, existing: known.existing, studyIdentity: known.studyIdentity,
+                              studyOfSeries: known.studyOfSeries, duplicatePolicy: configuration.duplicatePolicy,
+                              identityConflictPolicy: configuration.identityConflictPolicy)
+    }
+
+    private enum Next {
+        case proceed(key: String)
+        case ignored
+    }
+
+    /// Carries out a refusal or a kept duplicate (the staged file goes); otherwise names the object key.
+    private func apply(_ decision: IngestDecision, to staged: StagingFile, _ a: InstanceAttributes) throws(ArchiveError) -> Next {
         switch decision {
         case .refuse(let error):
             staged.discard()
             logRefusal(error, sopInstanceUID: a.sopInstanceUID)
             throw error
-        case .ignoreDuplicate(let existing):
+        case .ignoreDuplicate:
             staged.discard()
             logger.debug("duplicate ignored", metadata: ["sopInstanceUID": "\(a.sopInstanceUID)"])
-            return result(.duplicateIgnored, a, key: existing.objectPath, warnings: [])
+            return .ignored
         case .insert:
-            break
+            return .proceed(key: store.key(for: a.sopInstanceUID, avoiding: nil))
         case .replace(let existing, _):
-            avoiding = existing.objectPath
+            return .proceed(key: store.key(for: a.sopInstanceUID, avoiding: existing.objectPath))
         }
-        // 3. Rename into objects/, fsync the directory.
-        let key = store.key(for: a.sopInstanceUID, avoiding: avoiding)
+    }
+
+    /// Step 3: rename into `objects/`, fsync the directory.
+    private func moveIntoPlace(_ staged: StagingFile, key: String, _ a: InstanceAttributes) throws(ArchiveError) -> InstanceAttributes {
+        var a = a
         do throws(ArchiveError) {
             a.fileSize = try store.commit(staged, as: key)
         } catch {
@@ -343,15 +291,23 @@ public final class Archive: Sendable {
             throw error
         }
         a.objectPath = key
-        // 4. The index transaction (group commit across the threads ingesting now).
-        let outcome = committer.submit(IndexWrite(attributes: a, duplicatePolicy: configuration.duplicatePolicy,
-                                                  identityConflictPolicy: configuration.identityConflictPolicy))
+        return a
+    }
+
+    private func indexWrite(_ a: InstanceAttributes) -> IndexWrite {
+        IndexWrite(attributes: a, duplicatePolicy: configuration.duplicatePolicy,
+                   identityConflictPolicy: configuration.identityConflictPolicy)
+    }
+
+    /// Step 4's aftermath: what the index transaction decided, and the files it leaves to tidy.
+    private func conclude(_ outcome: IndexWriteOutcome, _ a: InstanceAttributes, key: String) throws(ArchiveError) -> IngestResult {
         switch outcome {
         case .inserted(let conflict):
             return result(.stored, a, key: key, warnings: warnings(conflict, a))
         case .replaced(let old, let conflict):
             if old != key {
                 do throws(ArchiveError) { try store.remove(old) } catch {
+                    // The index no longer points at it: `check --repair` quarantines it later.
                     logger.warning("could not remove replaced object", metadata: ["error": "\(error)"])
                 }
             }
@@ -360,6 +316,7 @@ public final class Archive: Sendable {
             if existingPath != key { try? store.remove(key) }
             return result(.duplicateIgnored, a, key: existingPath, warnings: [])
         case .refused(let error):
+            // Nothing indexed: take the file back out so that no unindexed copy stays behind.
             try? store.remove(key)
             logRefusal(error, sopInstanceUID: a.sopInstanceUID)
             throw error

@@ -152,9 +152,8 @@ public final class DimseAssociation: Sendable {
         public var bytes: Int
     }
 
-    /// C-STORE of an instance whose data set is already encoded in the context's transfer syntax.
-    public func store(sopClassUID: String, sopInstanceUID: String, dataSet: ByteBuffer, contextID: UInt8,
-                      moveOriginator: (aeTitle: String, messageID: UInt16)? = nil) async throws -> StoreResult {
+    /// A C-STORE-RQ command (PS3.7 §9.3.1.1) with the next message ID, medium priority.
+    private func storeCommand(sopClassUID: String, sopInstanceUID: String) -> CommandSet {
         var c = CommandSet()
         c.commandField = .cStoreRQ
         c.messageID = messageID()
@@ -162,6 +161,13 @@ public final class DimseAssociation: Sendable {
         c.affectedSOPInstanceUID = sopInstanceUID
         c.priority = 0
         c.commandDataSetType = CommandSet.dataSetPresent
+        return c
+    }
+
+    /// C-STORE of an instance whose data set is already encoded in the context's transfer syntax.
+    public func store(sopClassUID: String, sopInstanceUID: String, dataSet: ByteBuffer, contextID: UInt8,
+                      moveOriginator: (aeTitle: String, messageID: UInt16)? = nil) async throws -> StoreResult {
+        var c = storeCommand(sopClassUID: sopClassUID, sopInstanceUID: sopInstanceUID)
         if let moveOriginator {
             c.moveOriginatorApplicationEntityTitle = moveOriginator.aeTitle
             c.moveOriginatorMessageID = moveOriginator.messageID
@@ -222,13 +228,7 @@ public final class DimseAssociation: Sendable {
     /// the next is read.
     private func streamStore(source: FileByteSource, from offset: UInt64, sopClassUID: String, sopInstanceUID: String,
                              contextID: UInt8) async throws -> StoreResult {
-        var c = CommandSet()
-        c.commandField = .cStoreRQ
-        c.messageID = messageID()
-        c.affectedSOPClassUID = sopClassUID
-        c.affectedSOPInstanceUID = sopInstanceUID
-        c.priority = 0
-        c.commandDataSetType = CommandSet.dataSetPresent
+        let c = storeCommand(sopClassUID: sopClassUID, sopInstanceUID: sopInstanceUID)
         let id = c.messageID ?? 0
         let total = Int(source.length - offset)
         guard total > 0 else { throw AssociationError.noContext("\(source.path ?? "file"): an empty data set") }
