@@ -87,11 +87,15 @@ enum POSIX {
 
     /// 16 random bytes as hex, for staging and replacement file names.
     static func randomHex(bytes: Int = 16) -> String {
+        // One 64-bit draw per 8 bytes (one getrandom call each), not one per byte.
         var g = SystemRandomNumberGenerator()
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
-        for _ in 0..<bytes {
-            let b = UInt8.random(in: 0...255, using: &g)
+        out.reserveCapacity(bytes * 2)
+        var word: UInt64 = 0
+        for i in 0..<bytes {
+            if i % 8 == 0 { word = g.next() }
+            let b = UInt8(truncatingIfNeeded: word >> (8 * UInt64(i % 8)))
             out.append(digits[Int(b >> 4)])
             out.append(digits[Int(b & 0x0F)])
         }
