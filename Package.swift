@@ -54,13 +54,14 @@ var targets: [Target] = [
 ]
 
 if fuzzing {
+    targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))
     for name in ["FuzzDataSetReader", "FuzzPart10Reader"] {
-        targets.append(.executableTarget(name: name, dependencies: ["DicomCore"], path: "Fuzz/\(name)"))
+        targets.append(.executableTarget(name: name, dependencies: ["DicomCore", "FuzzSupport"], path: "Fuzz/\(name)"))
     }
     for name in ["FuzzPDUReader", "FuzzAssociation"] {
         targets.append(.executableTarget(
             name: name,
-            dependencies: ["DimseServer", "DicomTestSupport", .product(name: "NIOCore", package: "swift-nio"),
+            dependencies: ["DimseServer", "DicomTestSupport", "FuzzSupport", .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOEmbedded", package: "swift-nio"),
                            .product(name: "Logging", package: "swift-log")],
             path: "Fuzz/\(name)"))

@@ -5,6 +5,7 @@
 // arrives, the handler must not trap, and every PDU it writes must decode. Build and run with
 // `Fuzz/run.sh FuzzAssociation SECONDS`.
 import DicomTestSupport
+import FuzzSupport
 import DimseServer
 import Logging
 import NIOCore
@@ -13,12 +14,6 @@ import NIOEmbedded
 #if canImport(Glibc)
 import Glibc
 #endif
-
-func finding(_ message: String) -> Never {
-    let text = Array("FINDING: \(message)\n".utf8)
-    _ = text.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-    abort()
-}
 
 
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -2,17 +2,11 @@
 // A data set that reads must write back (`.exact`) and read again to the same value.
 // Build and run with `Fuzz/run.sh FuzzDataSetReader SECONDS` (see docs/fuzzing.md).
 import DicomCore
+import FuzzSupport
 
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// Reports a finding and stops the process so that libFuzzer saves the input.
-func finding(_ message: String) -> Never {
-    let text = Array("FINDING: \(message)\n".utf8)
-    _ = text.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-    abort()
-}
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {

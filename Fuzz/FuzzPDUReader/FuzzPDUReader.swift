@@ -2,17 +2,12 @@
 // that decodes must encode (unless a field is too long for its 16-bit length) and decode again
 // to the same value. Build and run with `Fuzz/run.sh FuzzPDUReader SECONDS`.
 import DimseServer
+import FuzzSupport
 import NIOCore
 
 #if canImport(Glibc)
 import Glibc
 #endif
-
-func finding(_ message: String) -> Never {
-    let text = Array("FINDING: \(message)\n".utf8)
-    _ = text.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-    abort()
-}
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

@@ -2,17 +2,11 @@
 // again to the same value; converted to Explicit VR Little Endian (when it converts) it must
 // encode and read back too. Build and run with `Fuzz/run.sh FuzzPart10Reader SECONDS`.
 import DicomCore
+import FuzzSupport
 
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// Reports a finding and stops the process so that libFuzzer saves the input.
-func finding(_ message: String) -> Never {
-    let text = Array("FINDING: \(message)\n".utf8)
-    _ = text.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-    abort()
-}
 
 /// Writes `file`, reads the bytes again and traps unless the value is the same.
 func roundTrip(_ file: DicomFile, _ what: String) {
