@@ -9,7 +9,11 @@ import Testing
 @Suite("AssociationHandler on an EmbeddedChannel")
 struct AssociationHandlerTests {
     static func makeChannel(aeTitle: String = "STORESCP") throws -> EmbeddedChannel {
-        let settings = AssociationSettings(policy: AssociationPolicy(aeTitle: aeTitle), services: ServiceRegistry(storage: nil))
+        try makeChannel(settings: AssociationSettings(policy: AssociationPolicy(aeTitle: aeTitle), services: ServiceRegistry(storage: nil)))
+    }
+
+    /// An acceptor pipeline on an EmbeddedChannel, connected (Sta2, ARTIM running).
+    static func makeChannel(settings: AssociationSettings) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PDUDecoder(maxLength: 1 << 20)))
         try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(PDUEncoder()))
@@ -135,5 +139,54 @@ struct AssociationHandlerTests {
         }
         let rsp = try CommandSet(decoding: pdv.data)
         #expect(rsp.commandField == .cFindRSP && rsp.status == .unrecognizedOperation && rsp.messageIDBeingRespondedTo == 9)
+    }
+}
+
+@Suite("AssociationHandler timers and limits")
+struct AssociationLimitTests {
+    @Test("An accepted association silent for the idle timeout is aborted (A-ABORT, then closed by ARTIM)")
+    func idleTimeout() throws {
+        var settings = AssociationSettings(policy: AssociationPolicy(aeTitle: "STORESCP"), services: ServiceRegistry(storage: nil))
+        settings.idleTimeout = .seconds(60)
+        let channel = try AssociationHandlerTests.makeChannel(settings: settings)
+        try AssociationHandlerTests.send(GoldenPDUs.dcmtkEchoAssociateRQ, to: channel)
+        _ = try AssociationHandlerTests.written(channel)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(59))
+        #expect(try AssociationHandlerTests.written(channel).isEmpty)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(2))
+        #expect(try AssociationHandlerTests.written(channel) == [.abort(Abort(source: .serviceUser, reason: .reasonNotSpecified))])
+        channel.embeddedEventLoop.advanceTime(by: .seconds(31))
+        #expect(!channel.isActive)
+    }
+
+    @Test("One association over the per-calling-AE limit is rejected transiently: RJ 2/3/2; the slot frees on release")
+    func perCallingAELimit() throws {
+        var policy = AssociationPolicy(aeTitle: "STORESCP")
+        policy.maxAssociationsPerCallingAE = 1
+        let tracker = AssociationTracker()
+        func channel() throws -> EmbeddedChannel {
+            try AssociationHandlerTests.makeChannel(settings: AssociationSettings(
+                policy: policy, services: ServiceRegistry(storage: nil), tracker: tracker))
+        }
+        let first = try channel()
+        try AssociationHandlerTests.send(GoldenPDUs.dcmtkEchoAssociateRQ, to: first)
+        guard case .associateAC? = try AssociationHandlerTests.written(first).first else {
+            Issue.record("first association not accepted")
+            return
+        }
+        let second = try channel()
+        try AssociationHandlerTests.send(GoldenPDUs.dcmtkEchoAssociateRQ, to: second)
+        #expect(try AssociationHandlerTests.written(second) == [.associateRJ(AssociateRJ(
+            result: .rejectedTransient, source: .serviceProviderPresentation, reason: .localLimitExceeded))])
+        // Release the first: the calling AE may associate again.
+        try AssociationHandlerTests.send(GoldenPDUs.dcmtkReleaseRQ, to: first)
+        _ = try AssociationHandlerTests.written(first)
+        _ = try? first.close().wait()
+        let third = try channel()
+        try AssociationHandlerTests.send(GoldenPDUs.dcmtkEchoAssociateRQ, to: third)
+        guard case .associateAC? = try AssociationHandlerTests.written(third).first else {
+            Issue.record("the slot was not freed")
+            return
+        }
     }
 }

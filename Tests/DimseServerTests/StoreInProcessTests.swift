@@ -134,3 +134,29 @@ struct StoreInProcessTests {
         await node.listener.shutdown(timeout: .seconds(1))
     }
 }
+
+@Suite("Listener shutdown", .serialized)
+struct ListenerShutdownTests {
+    @Test("Graceful shutdown: the port stops accepting, a running association finishes its store and releases")
+    func gracefulShutdown() async throws {
+        let node = try await StoreInProcessTests.startNode()
+        let (path, _) = try StoreInProcessTests.makeFile(instance: 9, in: node.dir)
+        let association = try await DimseAssociation.open(
+            to: RemoteAE(aeTitle: "DICOMNODE", host: "127.0.0.1", port: node.port), callingAETitle: "TESTSCU",
+            contexts: [ProposedContext(abstractSyntax: UID.ctImageStorage, transferSyntaxes: [UID.explicitVRLittleEndian])])
+        let shutdown = Task { await node.listener.shutdown(timeout: .seconds(10)) }
+        try await Task.sleep(for: .milliseconds(200))
+        // New connections are refused once the listening socket is closed …
+        await #expect(throws: (any Error).self) {
+            _ = try await DimseAssociation.open(to: RemoteAE(aeTitle: "DICOMNODE", host: "127.0.0.1", port: node.port),
+                                                callingAETitle: "LATE", contexts: [ProposedContext(
+                                                    abstractSyntax: UID.verification, transferSyntaxes: [UID.implicitVRLittleEndian])])
+        }
+        // … while the open association still stores and releases.
+        #expect(try await association.store(file: path).status == .success)
+        try await association.release()
+        await shutdown.value
+        #expect(node.listener.openConnections == 0)
+        #expect(try await node.archive.instanceCount() == 1)
+    }
+}
