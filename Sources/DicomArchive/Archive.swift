@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import DicomCore
+import Synchronization
 import Logging
 
 /// Where an instance comes from, and what the request said it is.
@@ -48,6 +49,8 @@ public final class Archive: Sendable {
     /// parse to commit) uses it.
     let blockingCommitter: BlockingGroupCommitter?
     let uidLocks = KeyedLock()
+    /// Ingests running now: `markClosed` refuses to mark the archive closed while one runs.
+    private let activeIngests = Mutex(0)
     let logger: Logger
     private let lockDescriptor: Int32
     /// The previous process that had this archive open did not close it (crash, kill -9, power
@@ -121,6 +124,16 @@ public final class Archive: Sendable {
         if durable { try POSIX.fsync(fd, "archive lock file") }
     }
 
+    /// Waits until no ingest runs, up to `timeout`. Returns whether the archive is idle.
+    public func waitUntilIdle(timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while activeIngests.withLock({ $0 }) > 0 {
+            if ContinuousClock.now >= deadline { return false }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return true
+    }
+
     /// After an unclean end of the previous run, makes index and files agree again: object files
     /// renamed into place whose index transaction never committed (their instance was never
     /// acknowledged) are indexed, or quarantined when unreadable (`check(repair: true)`).
@@ -139,6 +152,12 @@ public final class Archive: Sendable {
     /// ingest runs any more, e.g. after the servers stopped.
     public func markClosed() {
         guard lockDescriptor >= 0 else { return }
+        // An ingest still running could stop between its rename and its commit when the process
+        // exits: leave the archive marked open, so that the next start reconciles.
+        guard activeIngests.withLock({ $0 }) == 0 else {
+            logger.warning("ingests still running at close: the next start will reconcile the archive")
+            return
+        }
         do throws(ArchiveError) {
             try Self.writeState(lockDescriptor, Self.stateClosed, durable: configuration.durable)
         } catch {
@@ -171,6 +190,8 @@ public final class Archive: Sendable {
     /// removed and nothing is indexed. Returns only when the instance is durable.
     /// - Throws: `ArchiveError`; see its cases for the DIMSE status each maps to.
     public func ingest(_ staged: StagingFile, context: IngestContext) async throws(ArchiveError) -> IngestResult {
+        activeIngests.withLock { $0 += 1 }
+        defer { activeIngests.withLock { $0 -= 1 } }
         // The fast path: the SOP Instance UID is known from the C-STORE-RQ, so its lock can be
         // taken first and every step done in one trip to a blocking thread.
         if let blocking = blockingCommitter, let uid = context.expectedSOPInstanceUID,

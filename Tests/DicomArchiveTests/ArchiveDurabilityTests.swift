@@ -55,3 +55,26 @@ struct ArchiveDurabilityTests {
         #expect(FileManager.default.fileExists(atPath: deep + "/objects/ff"))
     }
 }
+
+@Suite("Archive close while ingesting")
+struct ArchiveCloseTests {
+    @Test("markClosed while an ingest runs leaves the archive marked open, so the next start reconciles")
+    func closeDuringIngest() async throws {
+        let root = TemporaryRoot()
+        do {
+            let archive = try root.archive()
+            // Hold the instance's UID lock so that an ingest of it stays in flight.
+            let uid = "1.2.826.0.1.3680043.2.1125.88"
+            await archive.uidLocks.acquire(uid)
+            let staged = try Sample.stage(try Sample.partTen(Sample.dataSet(sop: uid)), in: archive)
+            let ingest = Task { try await archive.ingest(staged, context: IngestContext(expectedSOPInstanceUID: uid)) }
+            try await Task.sleep(for: .milliseconds(100))
+            archive.markClosed()
+            #expect(await archive.waitUntilIdle(timeout: .milliseconds(50)) == false)
+            archive.uidLocks.release(uid)
+            _ = try await ingest.value
+            #expect(await archive.waitUntilIdle(timeout: .seconds(5)))
+        }
+        #expect(try root.archive().previousRunEndedUncleanly)
+    }
+}

@@ -120,6 +120,8 @@ struct ServeCommand: AsyncParsableCommand {
         let signal = await Signals.next([SIGTERM, SIGINT])
         logger.info("signal \(signal == SIGTERM ? "SIGTERM" : "SIGINT"): stopping; associations get \(config.shutdownTimeoutSeconds) s to finish")
         await listener.shutdown(timeout: .seconds(config.shutdownTimeoutSeconds))
+        // Stores whose association was closed at the timeout may still be committing.
+        _ = await archive.waitUntilIdle(timeout: .seconds(10))
         archive.markClosed()
         logger.info("stopped")
     }
