@@ -252,17 +252,27 @@ public struct DicomFile: Sendable, Equatable {
 
     static func makeFileMeta(for ds: DataSet, transferSyntax: TransferSyntax,
                              sourceApplicationEntityTitle: String?) -> DataSet {
+        makeFileMeta(sopClassUID: ds[.sopClassUID].map { String(decoding: $0.bytes, as: UTF8.self) } ?? "",
+                     sopInstanceUID: ds[.sopInstanceUID].map { String(decoding: $0.bytes, as: UTF8.self) } ?? "",
+                     transferSyntaxUID: transferSyntax.uid, sourceApplicationEntityTitle: sourceApplicationEntityTitle,
+                     receivingApplicationEntityTitle: nil)
+    }
+
+    /// The File Meta Information group of PS3.10 §7.1, with (0002,0000) filled in.
+    static func makeFileMeta(sopClassUID: String, sopInstanceUID: String, transferSyntaxUID: String,
+                             sourceApplicationEntityTitle: String?, receivingApplicationEntityTitle: String?) -> DataSet {
         var meta = DataSet()
         meta[.fileMetaInformationVersion] = DataElement(.fileMetaInformationVersion, .OB, bytes: [0x00, 0x01])
-        let sopClass = ds[.sopClassUID].map { String(decoding: $0.bytes, as: UTF8.self) } ?? ""
-        let sopInstance = ds[.sopInstanceUID].map { String(decoding: $0.bytes, as: UTF8.self) } ?? ""
-        meta[.mediaStorageSOPClassUID] = .uid(.mediaStorageSOPClassUID, sopClass)
-        meta[.mediaStorageSOPInstanceUID] = .uid(.mediaStorageSOPInstanceUID, sopInstance)
-        meta[.transferSyntaxUID] = .uid(.transferSyntaxUID, transferSyntax.uid)
+        meta[.mediaStorageSOPClassUID] = .uid(.mediaStorageSOPClassUID, sopClassUID)
+        meta[.mediaStorageSOPInstanceUID] = .uid(.mediaStorageSOPInstanceUID, sopInstanceUID)
+        meta[.transferSyntaxUID] = .uid(.transferSyntaxUID, transferSyntaxUID)
         meta[.implementationClassUID] = .uid(.implementationClassUID, implementationClassUID)
         meta[.implementationVersionName] = .text(.implementationVersionName, .SH, implementationVersionName)
         if let aet = sourceApplicationEntityTitle, !aet.isEmpty {
             meta[.sourceApplicationEntityTitle] = .text(.sourceApplicationEntityTitle, .AE, aet)
+        }
+        if let aet = receivingApplicationEntityTitle, !aet.isEmpty {
+            meta[.receivingApplicationEntityTitle] = .text(.receivingApplicationEntityTitle, .AE, aet)
         }
         return withGroupLength(meta)
     }
@@ -312,22 +322,12 @@ extension DicomFile {
     public static func partTenHeader(sopClassUID: String, sopInstanceUID: String, transferSyntaxUID: String,
                                      sourceApplicationEntityTitle: String? = nil,
                                      receivingApplicationEntityTitle: String? = nil) throws(DicomWriteError) -> [UInt8] {
-        var meta = DataSet()
-        meta[.fileMetaInformationVersion] = DataElement(.fileMetaInformationVersion, .OB, bytes: [0x00, 0x01])
-        meta[.mediaStorageSOPClassUID] = .uid(.mediaStorageSOPClassUID, sopClassUID)
-        meta[.mediaStorageSOPInstanceUID] = .uid(.mediaStorageSOPInstanceUID, sopInstanceUID)
-        meta[.transferSyntaxUID] = .uid(.transferSyntaxUID, transferSyntaxUID)
-        meta[.implementationClassUID] = .uid(.implementationClassUID, implementationClassUID)
-        meta[.implementationVersionName] = .text(.implementationVersionName, .SH, implementationVersionName)
-        if let aet = sourceApplicationEntityTitle, !aet.isEmpty {
-            meta[.sourceApplicationEntityTitle] = .text(.sourceApplicationEntityTitle, .AE, aet)
-        }
-        if let aet = receivingApplicationEntityTitle, !aet.isEmpty {
-            meta[.receivingApplicationEntityTitle] = .text(.receivingApplicationEntityTitle, .AE, aet)
-        }
+        let meta = makeFileMeta(sopClassUID: sopClassUID, sopInstanceUID: sopInstanceUID, transferSyntaxUID: transferSyntaxUID,
+                                sourceApplicationEntityTitle: sourceApplicationEntityTitle,
+                                receivingApplicationEntityTitle: receivingApplicationEntityTitle)
         var out = [UInt8](repeating: 0, count: 128)
         out.append(contentsOf: [0x44, 0x49, 0x43, 0x4D])
-        out.append(contentsOf: try DataSetWriter(encoding: .explicitLittle, options: .exact).encode(withGroupLength(meta)))
+        out.append(contentsOf: try DataSetWriter(encoding: .explicitLittle, options: .exact).encode(meta))
         return out
     }
 }

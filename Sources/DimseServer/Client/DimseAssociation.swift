@@ -115,8 +115,10 @@ public final class DimseAssociation: Sendable {
         }
     }
 
-    /// Sends a command (and data set bytes) and waits for the final response.
-    private func send(command: CommandSet, dataSet: ByteBuffer?, contextID: UInt8) async throws -> CommandSet {
+    /// Sends a command (and data set bytes, or the parts `streaming` sends after the command)
+    /// and waits for the final response, at most `responseTimeout`.
+    private func send(command: CommandSet, dataSet: ByteBuffer?, contextID: UInt8,
+                      streaming: (() async throws -> Void)? = nil) async throws -> CommandSet {
         let id = command.messageID ?? 0
         var pdus = PDataTF.fragments(of: command.encoded(), contextID: contextID, isCommand: true, maxPDULength: peerMaxPDULength)
         if let dataSet {
@@ -128,6 +130,7 @@ public final class DimseAssociation: Sendable {
         }
         defer { timeout.cancel() }
         try await channel.writeAndFlush(RequestorCommand.message(pdus, messageID: id, promise))
+        if let streaming { try await streaming() }
         return try await promise.futureResult.get()
     }
 
@@ -228,17 +231,17 @@ public final class DimseAssociation: Sendable {
     /// the next is read.
     private func streamStore(source: FileByteSource, from offset: UInt64, sopClassUID: String, sopInstanceUID: String,
                              contextID: UInt8) async throws -> StoreResult {
-        let c = storeCommand(sopClassUID: sopClassUID, sopInstanceUID: sopInstanceUID)
-        let id = c.messageID ?? 0
         let total = Int(source.length - offset)
         guard total > 0 else { throw AssociationError.noContext("\(source.path ?? "file"): an empty data set") }
-        let promise = channel.eventLoop.makePromise(of: CommandSet.self)
-        let timeout = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(responseTimeout.components.seconds) * 1_000_000_000)) {
-            promise.fail(AssociationError.timeout("the response to message \(id)"))
+        let rsp = try await send(command: storeCommand(sopClassUID: sopClassUID, sopInstanceUID: sopInstanceUID),
+                                 dataSet: nil, contextID: contextID) {
+            try await self.streamDataSet(from: source, offset: offset, contextID: contextID)
         }
-        defer { timeout.cancel() }
-        let commandPDUs = PDataTF.fragments(of: c.encoded(), contextID: contextID, isCommand: true, maxPDULength: peerMaxPDULength)
-        try await channel.writeAndFlush(RequestorCommand.message(commandPDUs, messageID: id, promise))
+        return StoreResult(status: rsp.status ?? .processingFailure, errorComment: rsp.errorComment, bytes: total)
+    }
+
+    /// Sends the bytes of `source` from `offset` to its end as data PDVs, in parts of about 1 MiB.
+    private func streamDataSet(from source: FileByteSource, offset: UInt64, contextID: UInt8) async throws {
         let pdvLimit = peerMaxPDULength == 0 ? (1 << 20) : Int(min(peerMaxPDULength, 1 << 24)) - 6
         // Parts are whole PDVs, so that only the last PDV of the last part carries the last bit.
         let part = max(pdvLimit, 1) * max(1, (1 << 20) / max(pdvLimit, 1))
@@ -263,8 +266,6 @@ public final class DimseAssociation: Sendable {
             }
             try await channel.writeAndFlush(RequestorCommand.continuation(pdus))
         } while position < source.length
-        let rsp = try await promise.futureResult.get()
-        return StoreResult(status: rsp.status ?? .processingFailure, errorComment: rsp.errorComment, bytes: total)
     }
 
     /// A-RELEASE (PS3.8 §7.2); the connection is closed afterwards.

@@ -102,10 +102,7 @@ final class RequestorHandler: ChannelDuplexHandler {
                 break
             }
             if let p { responses[messageID] = p }
-            batching = true
-            for pdu in pdus { run(.evt9, sending: .pDataTF(pdu)) }
-            batching = false
-            flushBatch(context)
+            sendPData(pdus, context: context, lastWrite: nil)
         case .continuation(let pdus):
             guard machine.state == .sta6 else {
                 promise?.fail(failure ?? AssociationError.closed("association not established (\(machine.state))"))
@@ -113,15 +110,7 @@ final class RequestorHandler: ChannelDuplexHandler {
             }
             // The caller's promise completes when the last PDU has been written to the socket:
             // the sender's backpressure.
-            batching = true
-            for (i, pdu) in pdus.enumerated() {
-                if i == pdus.count - 1 { writePromise = promise }
-                run(.evt9, sending: .pDataTF(pdu))
-            }
-            batching = false
-            flushBatch(context)
-            writePromise?.succeed()
-            writePromise = nil
+            sendPData(pdus, context: context, lastWrite: promise)
             return
         case .release(let p):
             releasePromise = p
@@ -132,11 +121,21 @@ final class RequestorHandler: ChannelDuplexHandler {
         promise?.succeed()
     }
 
-    private func flushBatch(_ context: ChannelHandlerContext) {
+    /// P-DATA-TF PDUs through the machine (DT-1 each), flushed once; `lastWrite` completes when
+    /// the last one has been written.
+    private func sendPData(_ pdus: [PDataTF], context: ChannelHandlerContext, lastWrite: EventLoopPromise<Void>?) {
+        batching = true
+        for (i, pdu) in pdus.enumerated() {
+            if i == pdus.count - 1 { writePromise = lastWrite }
+            run(.evt9, sending: .pDataTF(pdu))
+        }
+        batching = false
         if needsFlush {
             needsFlush = false
             context.flush()
         }
+        writePromise?.succeed()
+        writePromise = nil
     }
 
     // MARK: - Inbound: the peer's PDUs

@@ -39,11 +39,9 @@ public struct ArchiveStorageProvider: StorageProvider {
         let context = IngestContext(sourceAETitle: association.callingAETitle,
                                     expectedSOPClassUID: rq.sopClassUID, expectedSOPInstanceUID: rq.sopInstanceUID)
         do {
-            let result = try await archive.ingest(staged.file, context: context)
-            switch result.disposition {
-            case .stored, .replaced, .duplicateIgnored:
-                return StoreOutcome(status: .success)
-            }
+            // Stored, replaced and a duplicate kept under keep-first all answer success.
+            _ = try await archive.ingest(staged.file, context: context)
+            return StoreOutcome(status: .success)
         } catch {
             return StoreOutcome(status: error.dimseStatus, errorComment: error.errorComment)
         }

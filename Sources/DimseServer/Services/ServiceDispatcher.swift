@@ -37,7 +37,7 @@ final class ServiceDispatcher {
     /// set), or nil when the response waits for the data set or no response is due.
     func commandArrived(_ command: CommandSet, contextID: UInt8, expectsDataSet: Bool) -> Response? {
         guard let field = command.commandField else {
-            // PS3.7 §C.5.17? No command field: answer nothing we could address; treat as unrecognized.
+            // No Command Field (0000,0100): answered as an unrecognized operation (PS3.7 §C.5.17).
             return finish(expectsDataSet, response(to: command, field: nil, contextID: contextID,
                                                     status: .unrecognizedOperation, comment: "no Command Field (0000,0100)"))
         }

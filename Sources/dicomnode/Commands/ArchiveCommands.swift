@@ -14,15 +14,10 @@ struct ArchiveOptions: ParsableArguments {
     func open() throws -> Archive {
         var config = NodeConfiguration()
         if let configPath {
-            guard let text = try? String(contentsOfFile: configPath, encoding: .utf8) else {
-                throw ConfigurationError("cannot read configuration file \(configPath)")
-            }
-            config = try NodeConfiguration.load(yaml: text, source: configPath)
+            config = try NodeConfiguration.load(path: configPath)
         }
         if let dataDirectory { config.storage.dataDirectory = dataDirectory }
-        return try Archive(configuration: ArchiveConfiguration(
-            root: config.storage.dataDirectory, duplicatePolicy: config.storage.duplicatePolicy,
-            identityConflictPolicy: config.storage.identityConflictPolicy))
+        return try Archive(configuration: config.archiveConfiguration)
     }
 }
 

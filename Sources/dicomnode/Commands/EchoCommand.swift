@@ -36,7 +36,8 @@ struct EchoCommand: AsyncParsableCommand {
                 }
             }
             try await association.release()
-            let ms = (clock.now - start).components.attoseconds / 1_000_000_000_000_000 + (clock.now - start).components.seconds * 1000
+            let elapsed = (clock.now - start).components
+            let ms = elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000
             if failed { throw ExitCode(1) }
             print("echo \(peer): success (\(ms) ms)")
         } catch let error as ExitCode {

@@ -45,10 +45,7 @@ struct ServeCommand: AsyncParsableCommand {
     func resolvedConfiguration() throws -> NodeConfiguration {
         var config = NodeConfiguration()
         if let configPath {
-            guard let text = try? String(contentsOfFile: configPath, encoding: .utf8) else {
-                throw ConfigurationError("cannot read configuration file \(configPath)")
-            }
-            config = try NodeConfiguration.load(yaml: text, source: configPath)
+            config = try NodeConfiguration.load(path: configPath)
         }
         if let aeTitle { config.aeTitle = aeTitle }
         if let port { config.dimse.port = port }
@@ -74,9 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
 
         let archive: Archive
         do {
-            archive = try Archive(configuration: ArchiveConfiguration(
-                root: config.storage.dataDirectory, duplicatePolicy: config.storage.duplicatePolicy,
-                identityConflictPolicy: config.storage.identityConflictPolicy))
+            archive = try Archive(configuration: config.archiveConfiguration)
         } catch {
             logger.critical("cannot open the archive at \(config.storage.dataDirectory): \(error)")
             throw ExitCode(1)

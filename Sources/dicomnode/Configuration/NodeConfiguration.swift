@@ -150,6 +150,21 @@ struct NodeConfiguration: Codable, Equatable, Sendable {
         return keys
     }
 
+    /// Reads the YAML file at `path` over the defaults.
+    /// - Throws: `ConfigurationError` when the file cannot be read or is not valid.
+    static func load(path: String) throws -> NodeConfiguration {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigurationError("cannot read configuration file \(path)")
+        }
+        return try load(yaml: text, source: path)
+    }
+
+    /// The archive's settings from the `storage` section.
+    var archiveConfiguration: ArchiveConfiguration {
+        ArchiveConfiguration(root: storage.dataDirectory, duplicatePolicy: storage.duplicatePolicy,
+                             identityConflictPolicy: storage.identityConflictPolicy)
+    }
+
     /// Reads a YAML file over the defaults.
     /// - Throws: `ConfigurationError` naming the file and the key or line at fault.
     static func load(yaml text: String, source: String) throws -> NodeConfiguration {
