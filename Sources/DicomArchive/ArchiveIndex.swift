@@ -24,6 +24,10 @@ public protocol ArchiveIndex: Sendable {
     func deleteInstance(sopInstanceUID: String) async throws(ArchiveError) -> IndexedInstance?
     /// Every indexed instance's object path and recorded size.
     func allObjectPaths() async throws(ArchiveError) -> [IndexedInstance]
+    /// C-FIND / QIDO-RS: the entities matching `query` (PS3.4 §C.2.2.2), in the order they were
+    /// indexed, handed to `each` a page at a time; `each` returns false to stop.
+    func find(_ query: IndexQuery, pageSize: Int,
+              each: @Sendable ([QueryMatch]) async -> Bool) async throws(ArchiveError) -> FindSummary
 }
 
 /// A patient identity as received: (0010,0020) Patient ID and (0010,0021) Issuer of Patient ID.

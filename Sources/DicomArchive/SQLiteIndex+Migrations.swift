@@ -97,6 +97,23 @@ extension SQLiteIndex {
                 CREATE INDEX instance_instanceNumber ON instance(instanceNumber);
                 """)
         }
+        migrator.registerMigration("v2: person name matching keys") { db in
+            // PS3.4 §C.2.2.2.1: PN matching per component group, case-insensitive; the keys are
+            // upper-cased groups (PersonNameKey) so that equality and prefix wildcards use an index.
+            for (table, column) in [("patient", "patientName"), ("study", "referringPhysicianName")] {
+                for key in SQLiteIndex.personNameColumns(column) {
+                    try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN \(key) TEXT")
+                    try db.execute(sql: "CREATE INDEX \(table)_\(key) ON \(table)(\(key))")
+                }
+                let rows = try Row.fetchAll(db, sql: "SELECT id, \(column) FROM \(table) WHERE \(column) IS NOT NULL")
+                for row in rows {
+                    let g = PersonNameKey.groups(of: row[1])
+                    let keys = SQLiteIndex.personNameColumns(column)
+                    try db.execute(sql: "UPDATE \(table) SET \(keys[0]) = ?, \(keys[1]) = ?, \(keys[2]) = ? WHERE id = ?",
+                                   arguments: [g.alphabetic, g.ideographic, g.phonetic, row[0] as Int64])
+                }
+            }
+        }
         return migrator
     }
 }

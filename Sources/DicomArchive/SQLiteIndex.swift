@@ -65,7 +65,7 @@ public final class SQLiteIndex: ArchiveIndex {
         return .index("\(type(of: error))")
     }
 
-    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(ArchiveError) -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(ArchiveError) -> T {
         do {
             return try await pool.read(body)
         } catch {
@@ -152,14 +152,19 @@ public final class SQLiteIndex: ArchiveIndex {
             patientId = studyRow["patientId"]
             if conflict == nil {
                 try updatePatient(db, id: patientId, a)
+                let r = PersonNameKey.groups(of: a.referringPhysicianName)
                 try Self.exec(db, sql: """
                     UPDATE study SET studyDate = COALESCE(?, studyDate), studyTime = COALESCE(?, studyTime),
                         accessionNumber = COALESCE(?, accessionNumber), studyID = COALESCE(?, studyID),
                         studyDescription = COALESCE(?, studyDescription),
-                        referringPhysicianName = COALESCE(?, referringPhysicianName)
+                        referringPhysicianName = COALESCE(?, referringPhysicianName),
+                        referringPhysicianNameKey = CASE WHEN ? IS NULL THEN referringPhysicianNameKey ELSE ? END,
+                        referringPhysicianNameIdeographicKey = CASE WHEN ? IS NULL THEN referringPhysicianNameIdeographicKey ELSE ? END,
+                        referringPhysicianNamePhoneticKey = CASE WHEN ? IS NULL THEN referringPhysicianNamePhoneticKey ELSE ? END
                     WHERE id = ?
                     """, arguments: [a.studyDate, a.studyTime, a.accessionNumber, a.studyID, a.studyDescription,
-                                     a.referringPhysicianName, studyId])
+                                     a.referringPhysicianName, a.referringPhysicianName, r.alphabetic,
+                                     a.referringPhysicianName, r.ideographic, a.referringPhysicianName, r.phonetic, studyId])
             }
         } else {
             if let id = try Self.fetchInt64(db, sql: "SELECT id FROM patient WHERE patientID = ? AND issuerOfPatientID = ?",
@@ -167,18 +172,24 @@ public final class SQLiteIndex: ArchiveIndex {
                 patientId = id
                 try updatePatient(db, id: id, a)
             } else {
+                let n = PersonNameKey.groups(of: a.patientName)
                 try Self.exec(db, sql: """
-                    INSERT INTO patient (patientID, issuerOfPatientID, patientName, patientBirthDate, patientSex)
-                    VALUES (?, ?, ?, ?, ?)
-                    """, arguments: [a.patientID, a.issuerOfPatientID, a.patientName, a.patientBirthDate, a.patientSex])
+                    INSERT INTO patient (patientID, issuerOfPatientID, patientName, patientBirthDate, patientSex,
+                        patientNameKey, patientNameIdeographicKey, patientNamePhoneticKey)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [a.patientID, a.issuerOfPatientID, a.patientName, a.patientBirthDate, a.patientSex,
+                                     n.alphabetic, n.ideographic, n.phonetic])
                 patientId = db.lastInsertedRowID
             }
+            let r = PersonNameKey.groups(of: a.referringPhysicianName)
             try Self.exec(db, sql: """
                 INSERT INTO study (patientId, studyInstanceUID, studyDate, studyTime, accessionNumber, studyID,
-                    studyDescription, referringPhysicianName, patientIDAsReceived, issuerOfPatientIDAsReceived)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    studyDescription, referringPhysicianName, patientIDAsReceived, issuerOfPatientIDAsReceived,
+                    referringPhysicianNameKey, referringPhysicianNameIdeographicKey, referringPhysicianNamePhoneticKey)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [patientId, a.studyInstanceUID, a.studyDate, a.studyTime, a.accessionNumber, a.studyID,
-                                 a.studyDescription, a.referringPhysicianName, a.patientID, a.issuerOfPatientID])
+                                 a.studyDescription, a.referringPhysicianName, a.patientID, a.issuerOfPatientID,
+                                 r.alphabetic, r.ideographic, r.phonetic])
             studyId = db.lastInsertedRowID
         }
 
@@ -228,11 +239,16 @@ public final class SQLiteIndex: ArchiveIndex {
     }
 
     static func updatePatient(_ db: Database, id: Int64, _ a: InstanceAttributes) throws {
+        let n = PersonNameKey.groups(of: a.patientName)
         try Self.exec(db, sql: """
             UPDATE patient SET patientName = COALESCE(?, patientName), patientBirthDate = COALESCE(?, patientBirthDate),
-                patientSex = COALESCE(?, patientSex)
+                patientSex = COALESCE(?, patientSex),
+                patientNameKey = CASE WHEN ? IS NULL THEN patientNameKey ELSE ? END,
+                patientNameIdeographicKey = CASE WHEN ? IS NULL THEN patientNameIdeographicKey ELSE ? END,
+                patientNamePhoneticKey = CASE WHEN ? IS NULL THEN patientNamePhoneticKey ELSE ? END
             WHERE id = ?
-            """, arguments: [a.patientName, a.patientBirthDate, a.patientSex, id])
+            """, arguments: [a.patientName, a.patientBirthDate, a.patientSex, a.patientName, n.alphabetic,
+                             a.patientName, n.ideographic, a.patientName, n.phonetic, id])
     }
 
     /// Deletes an instance row; records its parents as touched. Unless `keepEmpty`, removes parents left empty.

@@ -4,6 +4,7 @@
 import DicomCore
 import Logging
 import NIOCore
+import Synchronization
 
 /// Settings every association of one listener shares.
 public struct AssociationSettings: Sendable {
@@ -47,6 +48,15 @@ public final class AssociationHandler: ChannelDuplexHandler, RemovableChannelHan
     /// A message is being processed (async window 1): further PDUs wait in `backlog`, reads pause.
     private var inFlight = false
     private var backlog: [PDU] = []
+    /// DIMSE events that arrived while a message was being processed, handled after its response.
+    private var queued: [MessageAssembler.Event] = []
+    /// The operation running now (C-FIND, C-MOVE, C-GET…), for C-CANCEL.
+    private var operation: DimseOperation?
+    /// Our own requests (C-GET's C-STORE sub-operations) waiting for the peer's response.
+    private var awaiting: [UInt16: EventLoopPromise<CommandSet>] = [:]
+    /// Completed by the write of the next P-DATA-TF PDU the machine sends.
+    private var writePromise: EventLoopPromise<Void>?
+    fileprivate let messageIDs = MessageIDCounter()
     private var readPending = false
     private var releaseAfterResponse = false
     private var peerAddress = "?"
@@ -89,7 +99,9 @@ public final class AssociationHandler: ChannelDuplexHandler, RemovableChannelHan
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let pdu = unwrapInboundIn(data)
-        if inFlight, pdu.type != .abort {
+        // While an operation runs, P-DATA is still read: it may carry a C-CANCEL-RQ or the
+        // response to one of our sub-operations. Other messages wait in `queued` (see dataArrived).
+        if inFlight, pdu.type != .abort, pdu.type != .pDataTF {
             backlog.append(pdu)
             return
         }
@@ -119,7 +131,7 @@ public final class AssociationHandler: ChannelDuplexHandler, RemovableChannelHan
     // Reads pause while a message is being processed, so a peer cannot make us buffer more than
     // one socket read beyond the message in hand.
     public func read(context: ChannelHandlerContext) {
-        if inFlight {
+        if inFlight && (!queued.isEmpty || !backlog.isEmpty) {
             readPending = true
         } else {
             context.read()
@@ -189,7 +201,12 @@ public final class AssociationHandler: ChannelDuplexHandler, RemovableChannelHan
             default: pdu = outgoing
             }
             if let pdu {
-                context.write(wrapOutboundOut(pdu), promise: nil)
+                var promise: EventLoopPromise<Void>?
+                if case .pDataTF = kind {
+                    promise = writePromise
+                    writePromise = nil
+                }
+                context.write(wrapOutboundOut(pdu), promise: promise)
                 needsFlush = true
             }
         case .startARTIM:
@@ -254,8 +271,10 @@ public final class AssociationHandler: ChannelDuplexHandler, RemovableChannelHan
     private func decide(_ rq: AssociateRQ) {
         let calling = rq.callingAETitle.trimmingCharacters(in: .whitespaces)
         logger[metadataKey: "calling"] = "\(calling)"
-        let decision = settings.policy.decide(rq, supported: settings.services.abstractSyntaxes,
-                                              openAssociations: settings.tracker.open(from: calling))
+        let services = settings.services
+        let decision = settings.policy.decide(rq, supported: services.abstractSyntaxes,
+                                              openAssociations: settings.tracker.open(from: calling),
+                                              negotiate: { services.negotiatedItems(for: rq, accepted: $0) })
         switch decision {
         case .reject(let rj, let reason):
             logger.notice("association rejected: \(reason)",
@@ -266,7 +285,7 @@ public final class AssociationHandler: ChannelDuplexHandler, RemovableChannelHan
         case .accept(let ac, let accepted):
             settings.tracker.associationAccepted(from: calling)
             counted = true
-            let info = AssociationInfo(
+            var info = AssociationInfo(
                 id: id, callingAETitle: calling,
                 calledAETitle: rq.calledAETitle.trimmingCharacters(in: .whitespaces),
                 peerAddress: peerAddress,
@@ -275,8 +294,12 @@ public final class AssociationHandler: ChannelDuplexHandler, RemovableChannelHan
                 peerImplementationClassUID: rq.userInformation.implementationClassUID,
                 peerImplementationVersionName: rq.userInformation.implementationVersionName,
                 userIdentity: rq.userInformation.userIdentity)
+            for case .sopClassExtendedNegotiation(let e) in ac.userInformation.items {
+                info.extendedNegotiation[e.sopClassUID] = e.serviceClassApplicationInformation
+            }
             self.info = info
             dispatcher = ServiceDispatcher(info: info, services: settings.services, logger: logger)
+            if let context { link = HandlerLink(handler: self, eventLoop: context.eventLoop) }
             logger.info("association accepted",
                         metadata: ["called": "\(info.calledAETitle)", "contexts": "\(accepted.count)/\(rq.presentationContexts.count)",
                                    "peerImpl": "\(info.peerImplementationVersionName ?? info.peerImplementationClassUID ?? "?")"])
@@ -288,14 +311,8 @@ public final class AssociationHandler: ChannelDuplexHandler, RemovableChannelHan
     // MARK: - DIMSE
 
     private func dataArrived(_ pdata: PDataTF) {
-        guard let info, let dispatcher else { return }
-        for (index, pdv) in pdata.pdvs.enumerated() {
-            if inFlight {
-                // The previous PDV completed a message that is being processed; keep the rest of
-                // this PDU for after its response (PS3.7 §9.1: one operation at a time).
-                backlog.insert(.pDataTF(PDataTF(pdvs: Array(pdata.pdvs[index...]))), at: 0)
-                return
-            }
+        guard let info else { return }
+        for pdv in pdata.pdvs {
             guard info.accepted[pdv.presentationContextID] != nil else {
                 protocolViolation("PDV on presentation context \(pdv.presentationContextID), which was not accepted")
                 return
@@ -308,47 +325,139 @@ public final class AssociationHandler: ChannelDuplexHandler, RemovableChannelHan
                 return
             }
             guard let event else { continue }
-            switch event {
-            case .command(let command, let contextID, let expectsDataSet):
-                stats.messages += 1
-                if let response = dispatcher.commandArrived(command, contextID: contextID, expectsDataSet: expectsDataSet) {
-                    respond(response)
-                }
-            case .dataFragment(let bytes, _, let isLast):
-                stats.bytes += bytes.readableBytes
-                dispatcher.dataArrived(bytes)
-                if isLast { completeMessage() }
+            if inFlight || !queued.isEmpty {
+                // PS3.7 §9.3.2.3: a C-CANCEL-RQ, or a response to our sub-operation, is taken at
+                // once; anything else waits for the running operation's final response.
+                if queued.isEmpty, case .command(let command, _, false) = event, takeDuringOperation(command) { continue }
+                queued.append(event)
+                continue
             }
+            handle(event)
         }
     }
 
-    /// The last data PDV arrived: the service works (asynchronously for a store); its response
-    /// goes out when done. Meanwhile reads pause and further PDUs wait in the backlog.
-    private func completeMessage() {
-        guard let context, let dispatcher else { return }
-        switch dispatcher.dataSetComplete() {
+    private func handle(_ event: MessageAssembler.Event) {
+        guard let dispatcher, let link else { return }
+        switch event {
+        case .command(let command, let contextID, let expectsDataSet):
+            if !expectsDataSet, takeDuringOperation(command) { return }
+            stats.messages += 1
+            start(dispatcher.commandArrived(command, contextID: contextID, expectsDataSet: expectsDataSet, link: link))
+        case .dataFragment(let bytes, _, let isLast):
+            stats.bytes += bytes.readableBytes
+            dispatcher.dataArrived(bytes)
+            if isLast { start(dispatcher.dataSetComplete(link: link)) }
+        }
+    }
+
+    /// C-CANCEL-RQ and responses to our own requests; true when `command` was one of them.
+    private func takeDuringOperation(_ command: CommandSet) -> Bool {
+        guard let field = command.commandField else { return false }
+        if field == .cCancelRQ {
+            // PS3.7 §9.3.2.3: the C-CANCEL-RQ names the operation by Message ID Being Responded To;
+            // one for an operation that is not running is ignored (no response is due).
+            if let op = operation, command.messageIDBeingRespondedTo == op.request.command.messageID {
+                logger.debug("C-CANCEL-RQ for message \(command.messageIDBeingRespondedTo ?? 0)")
+                op.cancel()
+            }
+            return true
+        }
+        if field.isResponse {
+            if let id = command.messageIDBeingRespondedTo, let promise = awaiting.removeValue(forKey: id) {
+                promise.succeed(command)
+            } else {
+                logger.debug("unexpected \(field) ignored")
+            }
+            return true
+        }
+        return false
+    }
+
+    /// Made when the association is accepted (the channel's event loop is known then).
+    private var link: HandlerLink?
+
+    /// A response now, or work to run off the event loop; meanwhile further messages wait.
+    private func start(_ completion: ServiceDispatcher.Completion) {
+        guard let context else { return }
+        let work: @Sendable () async -> ServiceDispatcher.Response?
+        switch completion {
         case .now(let response):
             if let response { respond(response) }
-        case .later(let work):
-            inFlight = true
-            let promise = context.eventLoop.makePromise(of: ServiceDispatcher.Response?.self)
-            promise.completeWithTask { await work() }
-            promise.futureResult.assumeIsolated().whenComplete { [weak self] result in
-                guard let self else { return }
-                if case .success(let response?) = result { self.respond(response) }
-                self.inFlight = false
-                if self.releaseAfterResponse {
-                    self.releaseAfterResponse = false
-                    self.ending = "released"
-                    self.run(.evt14)
-                }
-                self.drainBacklog()
-            }
+            return
+        case .later(let w):
+            work = w
+        case .operation(let op, let w):
+            operation = op
+            work = w
         }
+        inFlight = true
+        let promise = context.eventLoop.makePromise(of: ServiceDispatcher.Response?.self)
+        promise.completeWithTask { await work() }
+        promise.futureResult.assumeIsolated().whenComplete { [weak self] result in
+            guard let self else { return }
+            if case .success(let response?) = result { self.respond(response) }
+            self.inFlight = false
+            self.operation = nil
+            if self.releaseAfterResponse {
+                self.releaseAfterResponse = false
+                self.ending = "released"
+                self.run(.evt14)
+            }
+            self.drainBacklog()
+        }
+    }
+
+    // MARK: - Messages of a running operation (called through HandlerLink, on the event loop)
+
+    /// Writes a message; the future completes when its last PDU was written to the socket.
+    fileprivate func writeMessage(_ command: CommandSet, dataSet: [UInt8]?, contextID: UInt8,
+                                  on loop: any EventLoop) -> EventLoopFuture<Void> {
+        guard let context, let info, machine.state == .sta6 || machine.state == .sta8 else {
+            return loop.makeFailedFuture(AssociationError.closed("the association is no longer established"))
+        }
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        var pdus = PDataTF.fragments(of: command.encoded(), contextID: contextID, isCommand: true,
+                                     maxPDULength: info.peerMaxPDULength)
+        if let dataSet {
+            var buffer = context.channel.allocator.buffer(capacity: dataSet.count)
+            buffer.writeBytes(dataSet)
+            pdus += PDataTF.fragments(of: buffer, contextID: contextID, isCommand: false, maxPDULength: info.peerMaxPDULength)
+        }
+        for (i, pdu) in pdus.enumerated() {
+            if i == pdus.count - 1 { writePromise = promise }
+            run(.evt9, sending: .pDataTF(pdu))
+        }
+        if let leftover = writePromise {
+            writePromise = nil
+            leftover.fail(AssociationError.closed("the association is no longer established"))
+        }
+        return promise.futureResult
+    }
+
+    /// Sends a request and returns the future of its response.
+    fileprivate func sendRequest(_ command: CommandSet, dataSet: [UInt8]?, contextID: UInt8,
+                                 timeout: TimeAmount, on loop: any EventLoop) -> EventLoopFuture<CommandSet> {
+        guard let context else {
+            return loop.makeFailedFuture(AssociationError.closed("the channel is gone"))
+        }
+        let id = command.messageID ?? 0
+        let promise = context.eventLoop.makePromise(of: CommandSet.self)
+        awaiting[id] = promise
+        let timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
+            self?.awaiting.removeValue(forKey: id)?.fail(AssociationError.timeout("the response to message \(id)"))
+        }
+        promise.futureResult.whenComplete { _ in timer.cancel() }
+        writeMessage(command, dataSet: dataSet, contextID: contextID, on: loop).assumeIsolated().whenFailure { [weak self] error in
+            self?.awaiting.removeValue(forKey: id)?.fail(error)
+        }
+        return promise.futureResult
     }
 
     private func drainBacklog() {
-        while !inFlight, !backlog.isEmpty {
+        while !inFlight, !queued.isEmpty {
+            handle(queued.removeFirst())
+        }
+        while !inFlight, queued.isEmpty, !backlog.isEmpty {
             received(backlog.removeFirst())
         }
         if !inFlight, readPending, let context {
@@ -361,8 +470,15 @@ public final class AssociationHandler: ChannelDuplexHandler, RemovableChannelHan
         guard let info, machine.state == .sta6 || machine.state == .sta8 else { return }
         if response.status.category == .failure { stats.failed += 1 }
         if response.command.commandField == .cStoreRSP, response.status.category != .failure { stats.stored += 1 }
-        for pdu in PDataTF.fragments(of: response.command.encoded(), contextID: response.contextID,
-                                     isCommand: true, maxPDULength: info.peerMaxPDULength) {
+        var pdus = PDataTF.fragments(of: response.command.encoded(), contextID: response.contextID,
+                                     isCommand: true, maxPDULength: info.peerMaxPDULength)
+        if let dataSet = response.dataSet, let context {
+            var buffer = context.channel.allocator.buffer(capacity: dataSet.count)
+            buffer.writeBytes(dataSet)
+            pdus += PDataTF.fragments(of: buffer, contextID: response.contextID, isCommand: false,
+                                      maxPDULength: info.peerMaxPDULength)
+        }
+        for pdu in pdus {
             run(.evt9, sending: .pDataTF(pdu))           // DT-1 (Sta6) or AR-7 (Sta8)
         }
     }
@@ -385,7 +501,12 @@ public final class AssociationHandler: ChannelDuplexHandler, RemovableChannelHan
         idleTimer?.cancel()
         idleTimer = nil
         dispatcher?.abortCurrentMessage()
+        operation?.cancel()
         backlog.removeAll()
+        queued.removeAll()
+        let pending = awaiting
+        awaiting.removeAll()
+        for (_, p) in pending { p.fail(AssociationError.closed("the association ended")) }
         if counted, let info {
             counted = false
             settings.tracker.associationEnded(from: info.callingAETitle)
@@ -399,3 +520,43 @@ public final class AssociationHandler: ChannelDuplexHandler, RemovableChannelHan
     }
 }
 
+
+/// The bridge from an operation's task to its association's event loop.
+final class HandlerLink: OperationLink {
+    private let handler: NIOLoopBound<AssociationHandler>
+    private let eventLoop: any EventLoop
+    private let messageIDs: MessageIDCounter
+
+    init(handler: AssociationHandler, eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+        self.handler = NIOLoopBound(handler, eventLoop: eventLoop)
+        self.messageIDs = handler.messageIDs
+    }
+
+    func send(command: CommandSet, dataSet: [UInt8]?, contextID: UInt8) async throws {
+        let handler = self.handler
+        let loop = eventLoop
+        try await loop.flatSubmit { handler.value.writeMessage(command, dataSet: dataSet, contextID: contextID, on: loop) }.get()
+    }
+
+    func request(command: CommandSet, dataSet: [UInt8]?, contextID: UInt8, timeout: TimeAmount) async throws -> CommandSet {
+        let handler = self.handler
+        let loop = eventLoop
+        return try await loop.flatSubmit {
+            handler.value.sendRequest(command, dataSet: dataSet, contextID: contextID, timeout: timeout, on: loop)
+        }.get()
+    }
+
+    func nextMessageID() -> UInt16 { messageIDs.next() }
+}
+
+/// Message IDs for requests we send on an association (PS3.7 §9.3.1: unique among outstanding ones).
+final class MessageIDCounter: Sendable {
+    private let value = Mutex<UInt16>(0)
+    func next() -> UInt16 {
+        value.withLock { v in
+            v = v == UInt16.max ? 1 : v + 1
+            return v
+        }
+    }
+}

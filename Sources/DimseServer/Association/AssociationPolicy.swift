@@ -22,6 +22,8 @@ public struct AssociationInfo: Sendable {
     public var peerImplementationClassUID: String?
     public var peerImplementationVersionName: String?
     public var userIdentity: UserIdentityRQ?
+    /// SOP Class Extended Negotiation as accepted (PS3.7 §D.3.3.5): SOP class → our answer.
+    public var extendedNegotiation: [String: [UInt8]] = [:]
 }
 
 /// Association acceptance rules: AE titles, peers, limits, and which abstract and transfer
@@ -56,8 +58,11 @@ public struct AssociationPolicy: Sendable {
     ///   - rq: the request.
     ///   - supported: the abstract syntaxes a service provider is registered for.
     ///   - openAssociations: associations already open, in total and from this calling AE.
+    ///   - negotiate: user information items to add to the AC for the accepted contexts
+    ///     (extended negotiation answers, role selection).
     public func decide(_ rq: AssociateRQ, supported: Set<String>,
-                       openAssociations: (total: Int, fromCallingAE: Int)) -> Decision {
+                       openAssociations: (total: Int, fromCallingAE: Int),
+                       negotiate: ([AcceptedContext]) -> [UserInformation.Item] = { _ in [] }) -> Decision {
         // PS3.8 §9.3.2: protocol version bit 0 must be set; otherwise source 2 reason 2.
         if rq.protocolVersion & 0x0001 == 0 {
             return .reject(AssociateRJ(result: .rejectedPermanent, source: .serviceProviderACSE,
@@ -110,6 +115,7 @@ public struct AssociationPolicy: Sendable {
             .implementationClassUID(DicomFile.implementationClassUID),
             .implementationVersionName(DicomFile.implementationVersionName),
         ]
+        items += negotiate(accepted)
         // PS3.7 §D.3.3.7.2: answer a user identity request that asks for a positive response.
         // Usernames are taken as given (no access policy yet): the response field is empty.
         if let identity = rq.userInformation.userIdentity, identity.positiveResponseRequested {

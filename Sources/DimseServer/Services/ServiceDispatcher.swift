@@ -11,6 +11,8 @@ final class ServiceDispatcher {
     struct Response: Sendable {
         var command: CommandSet
         var contextID: UInt8
+        /// The encoded data set that follows the command, if any.
+        var dataSet: [UInt8]? = nil
         var status: DimseStatus { command.status ?? .success }
     }
 
@@ -20,6 +22,8 @@ final class ServiceDispatcher {
         case store(StoreRequest, any StagedDataSet, CommandSet, contextID: UInt8)
         /// A data set we will not use; the response is decided already.
         case discard(Response)
+        /// The identifier / attribute list of a request for `provider`, gathered in memory.
+        case collect(any DimseServiceProvider, CommandSet, AcceptedContext, ByteBuffer)
     }
 
     private let info: AssociationInfo
@@ -34,8 +38,17 @@ final class ServiceDispatcher {
     }
 
     /// A whole command set arrived. Returns a response to send now (a message without a data
-    /// set), or nil when the response waits for the data set or no response is due.
-    func commandArrived(_ command: CommandSet, contextID: UInt8, expectsDataSet: Bool) -> Response? {
+    /// set), the work that answers it, or `.now(nil)` when the response waits for the data set.
+    func commandArrived(_ command: CommandSet, contextID: UInt8, expectsDataSet: Bool, link: any OperationLink) -> Completion {
+        let now = commandArrivedNow(command, contextID: contextID, expectsDataSet: expectsDataSet)
+        if let (provider, request) = pendingOperation {
+            pendingOperation = nil
+            return operation(provider, request, link: link)
+        }
+        return .now(now)
+    }
+
+    private func commandArrivedNow(_ command: CommandSet, contextID: UInt8, expectsDataSet: Bool) -> Response? {
         guard let field = command.commandField else {
             // No Command Field (0000,0100): answered as an unrecognized operation (PS3.7 §C.5.17).
             return finish(expectsDataSet, response(to: command, field: nil, contextID: contextID,
@@ -54,6 +67,17 @@ final class ServiceDispatcher {
         case .cStoreRQ:
             return storeCommand(command, contextID: contextID, expectsDataSet: expectsDataSet)
         default:
+            if let accepted = info.accepted[contextID],
+               let provider = services.providers.first(where: {
+                   $0.abstractSyntaxes.contains(abstractSyntax) && $0.commandFields.contains(field)
+               }) {
+                if expectsDataSet {
+                    current = .collect(provider, command, accepted, ByteBuffer())
+                    return nil
+                }
+                pendingOperation = (provider, DimseRequest(command: command, dataSet: nil, context: accepted))
+                return nil
+            }
             return finish(expectsDataSet, response(to: command, field: CommandField(rawValue: field.rawValue | 0x8000),
                                                     contextID: contextID, status: .unrecognizedOperation,
                                                     comment: "\(field) is not served on this context"))
@@ -62,6 +86,18 @@ final class ServiceDispatcher {
 
     /// A data set fragment of the current message.
     func dataArrived(_ bytes: ByteBuffer) {
+        if case .collect(let provider, let command, let context, var buffer) = current {
+            current = .none                              // keeps `buffer` uniquely referenced
+            guard buffer.readableBytes + bytes.readableBytes <= DimseDataSetCoding.maximumIdentifierLength else {
+                current = .discard(response(to: command, field: nil, contextID: context.id, status: .outOfResources,
+                                            comment: "data set longer than \(DimseDataSetCoding.maximumIdentifierLength) bytes"))
+                return
+            }
+            var b = bytes
+            buffer.writeBuffer(&b)
+            current = .collect(provider, command, context, buffer)
+            return
+        }
         guard case .store(let rq, let staged, let command, let contextID) = current else { return }
         do {
             try bytes.withUnsafeReadableBytes { try staged.write($0) }
@@ -78,16 +114,45 @@ final class ServiceDispatcher {
     enum Completion {
         case now(Response?)
         case later(@Sendable () async -> Response?)
+        /// A service operation: it may send messages of its own through the link while it runs.
+        case operation(DimseOperation, @Sendable () async -> Response?)
+    }
+
+    /// A request without a data set that a provider will answer (set while a command is routed).
+    private var pendingOperation: (any DimseServiceProvider, DimseRequest)?
+
+    private func operation(_ provider: any DimseServiceProvider, _ request: DimseRequest, link: any OperationLink) -> Completion {
+        let op = DimseOperation(association: info, request: request, link: link)
+        return .operation(op) {
+            let reply = await provider.perform(request, operation: op)
+            let command = DimseOperation.completeResponse(reply.command, to: request.command, hasDataSet: reply.dataSet != nil)
+            var bytes: [UInt8]?
+            if let ds = reply.dataSet {
+                bytes = try? DimseDataSetCoding.encode(ds, transferSyntax: request.context.transferSyntax)
+            }
+            return Response(command: command, contextID: request.context.id, dataSet: bytes)
+        }
     }
 
     /// The last data set fragment arrived: returns the response or the work that produces it,
     /// and resets the dispatcher for the next message.
-    func dataSetComplete() -> Completion {
+    func dataSetComplete(link: any OperationLink) -> Completion {
         let finished = current
         current = .none
         switch finished {
         case .none:
             return .now(nil)
+        case .collect(let provider, let command, let context, let buffer):
+            let bytes = Array(buffer.readableBytesView)
+            let dataSet: DataSet
+            do {
+                dataSet = try DimseDataSetCoding.decode(bytes, transferSyntax: context.transferSyntax)
+            } catch {
+                // PS3.7 §C.5.x / PS3.4 C.4.1.1.4: an identifier we cannot parse is "unable to process".
+                return .now(response(to: command, field: nil, contextID: context.id, status: .cannotUnderstand,
+                                     comment: "data set cannot be parsed: \(error)"))
+            }
+            return operation(provider, DimseRequest(command: command, dataSet: dataSet, context: context), link: link)
         case .discard(let response):
             return .now(response.command.commandField == nil ? nil : response)
         case .store(let rq, let staged, let command, let contextID):

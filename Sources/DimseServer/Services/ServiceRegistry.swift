@@ -1,6 +1,7 @@
 // Which SOP classes we serve and who serves them. Accepted presentation contexts come from this
 // registry, so what we accept and what we serve cannot drift (STYLE.md).
 import DicomCore
+import Foundation
 
 /// PS3.4 Annex B: the Storage SOP classes of the PS3.6 registry (every "… Storage" SOP class,
 /// retired ones too, for old modalities), without Storage Commitment and the DICOMDIR class,
@@ -16,9 +17,12 @@ public enum StorageSOPClasses {
 public struct ServiceRegistry: Sendable {
     public var verification: Bool = true
     public var storage: (any StorageProvider)?
+    /// The other services (query/retrieve, worklist, MPPS, storage commitment…).
+    public var providers: [any DimseServiceProvider]
 
-    public init(storage: (any StorageProvider)? = nil) {
+    public init(storage: (any StorageProvider)? = nil, providers: [any DimseServiceProvider] = []) {
         self.storage = storage
+        self.providers = providers
     }
 
     /// Every abstract syntax we accept in a presentation context.
@@ -26,6 +30,24 @@ public struct ServiceRegistry: Sendable {
         var out: Set<String> = []
         if verification { out.insert(UID.verification) }
         if storage != nil { out.formUnion(StorageSOPClasses.all) }
+        for p in providers { out.formUnion(p.abstractSyntaxes) }
         return out
+    }
+
+    /// The user information items a provider adds to the A-ASSOCIATE-AC for the accepted
+    /// contexts: SOP Class Extended Negotiation answers (PS3.7 §D.3.3.5).
+    public func negotiatedItems(for rq: AssociateRQ, accepted: [AcceptedContext]) -> [UserInformation.Item] {
+        let acceptedClasses = Set(accepted.map(\.abstractSyntax))
+        var items: [UserInformation.Item] = []
+        for case .sopClassExtendedNegotiation(let proposed) in rq.userInformation.items {
+            let uid = proposed.sopClassUID.trimmingCharacters(in: CharacterSet(charactersIn: " \0"))
+            guard acceptedClasses.contains(uid),
+                  let provider = providers.first(where: { $0.abstractSyntaxes.contains(uid) }),
+                  let answer = provider.extendedNegotiation(for: uid, proposed: proposed.serviceClassApplicationInformation)
+            else { continue }
+            items.append(.sopClassExtendedNegotiation(SOPClassExtendedNegotiation(
+                sopClassUID: uid, serviceClassApplicationInformation: answer)))
+        }
+        return items
     }
 }

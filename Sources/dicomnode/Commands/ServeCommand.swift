@@ -93,7 +93,7 @@ struct ServeCommand: AsyncParsableCommand {
         policy.maxAssociationsPerCallingAE = config.dimse.maxAssociationsPerCallingAE
         var settings = AssociationSettings(
             policy: policy,
-            services: ServiceRegistry(storage: ArchiveStorageProvider(archive: archive, aeTitle: config.aeTitle)),
+            services: NodeServices.registry(config: config, archive: archive),
             logger: Logger(label: "dicomnode.dimse"))
         settings.artimTimeout = .seconds(Int64(config.dimse.artimTimeoutSeconds))
         settings.idleTimeout = .seconds(Int64(config.dimse.idleTimeoutSeconds))
@@ -164,4 +164,5 @@ enum LogSetup {
             return handler
         }
     }
+
 }

@@ -14,6 +14,7 @@ struct NodeConfiguration: Codable, Equatable, Sendable {
     var storage = Storage()
     var remoteAEs: [RemoteAEEntry] = []
     var logging = Logging()
+    var query = Query()
     /// Seconds running associations get to finish after SIGTERM/SIGINT.
     var shutdownTimeoutSeconds = 30
 
@@ -98,6 +99,25 @@ struct NodeConfiguration: Codable, Equatable, Sendable {
         }
     }
 
+    /// C-FIND (and later QIDO-RS) behaviour.
+    struct Query: Codable, Equatable, Sendable {
+        /// PS3.4 §C.2.2.2.1: match Person Names ignoring case.
+        var personNameCaseInsensitive = true
+        /// At most this many matches per query; 0 = no limit. More end with status A700.
+        var resultLimit = 0
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case personNameCaseInsensitive = "person_name_case_insensitive"
+            case resultLimit = "result_limit"
+        }
+
+        init() {}
+        init(from decoder: any Decoder) throws {
+            let d = Query(), c = try decoder.container(keyedBy: CodingKeys.self)
+            personNameCaseInsensitive = try c.decodeIfPresent(Bool.self, forKey: .personNameCaseInsensitive) ?? d.personNameCaseInsensitive
+            resultLimit = try c.decodeIfPresent(Int.self, forKey: .resultLimit) ?? d.resultLimit
+        }
+    }
+
     struct Logging: Codable, Equatable, Sendable {
         /// trace, debug, info, notice, warning, error, critical
         var level = "info"
@@ -114,7 +134,7 @@ struct NodeConfiguration: Codable, Equatable, Sendable {
         case aeTitle = "ae_title"
         case dimse, http, storage
         case remoteAEs = "remote_aes"
-        case logging
+        case logging, query
         case shutdownTimeoutSeconds = "shutdown_timeout_seconds"
     }
 
@@ -130,6 +150,7 @@ struct NodeConfiguration: Codable, Equatable, Sendable {
         storage = try c.decodeIfPresent(Storage.self, forKey: .storage) ?? d.storage
         remoteAEs = try c.decodeIfPresent([RemoteAEEntry].self, forKey: .remoteAEs) ?? d.remoteAEs
         logging = try c.decodeIfPresent(Logging.self, forKey: .logging) ?? d.logging
+        query = try c.decodeIfPresent(Query.self, forKey: .query) ?? d.query
         shutdownTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .shutdownTimeoutSeconds) ?? d.shutdownTimeoutSeconds
     }
 
@@ -144,6 +165,7 @@ struct NodeConfiguration: Codable, Equatable, Sendable {
             case .storage: keys += Storage.CodingKeys.allCases.map { "storage.\($0.rawValue)" }
             case .remoteAEs: keys += RemoteAEEntry.CodingKeys.allCases.map { "remote_aes[].\($0.rawValue)" }
             case .logging: keys += Logging.CodingKeys.allCases.map { "logging.\($0.rawValue)" }
+            case .query: keys += Query.CodingKeys.allCases.map { "query.\($0.rawValue)" }
             default: keys.append(k.rawValue)
             }
         }

@@ -1,0 +1,247 @@
+// C-FIND / QIDO-RS matching on the SQLite index: PS3.4 §C.2.2.2 turned into SQL whose every
+// matching key can use an index (wildcards through their literal prefix, PN through the
+// normalized key columns of migration v2).
+import DicomCore
+import GRDB
+
+extension SQLiteIndex {
+    public func find(_ query: IndexQuery, pageSize: Int,
+                     each: @Sendable ([QueryMatch]) async -> Bool) async throws(ArchiveError) -> FindSummary {
+        let (idSQL, arguments) = Self.matchingSQL(query)
+        // The ids first (one indexed query), then the rows page by page: memory is bounded by a
+        // page of rows, and a slow peer holds no read transaction open.
+        var ids = try await read { db in try Int64.fetchAll(db, sql: idSQL, arguments: arguments) }
+        ids.sort()
+        let matched = ids.count
+        if query.limit > 0, ids.count > query.limit { ids.removeLast(ids.count - query.limit) }
+        var delivered = 0
+        var start = 0
+        let page = max(1, pageSize)
+        while start < ids.count {
+            let slice = Array(ids[start..<min(ids.count, start + page)])
+            start += slice.count
+            let rows = try await read { db in try Self.fetchMatches(db, level: query.level, ids: slice, returnKeys: query.returnKeys) }
+            delivered += rows.count
+            guard await each(rows) else {
+                return FindSummary(matched: matched, delivered: delivered, stoppedByCaller: true)
+            }
+        }
+        return FindSummary(matched: matched, delivered: delivered, stoppedByCaller: false)
+    }
+
+    // MARK: - SQL
+
+    static func table(_ level: QueryLevel) -> String {
+        switch level {
+        case .patient: "patient p"
+        case .study: "study s JOIN patient p ON p.id = s.patientId"
+        case .series: "series se JOIN study s ON s.id = se.studyId JOIN patient p ON p.id = s.patientId"
+        case .image: "instance i JOIN series se ON se.id = i.seriesId JOIN study s ON s.id = se.studyId JOIN patient p ON p.id = s.patientId"
+        }
+    }
+
+    static func alias(_ level: QueryLevel) -> String {
+        switch level { case .patient: "p"; case .study: "s"; case .series: "se"; case .image: "i" }
+    }
+
+    /// `SELECT id FROM … WHERE …` for the query's matching keys at its level and above.
+    static func matchingSQL(_ query: IndexQuery) -> (String, StatementArguments) {
+        var clauses: [String] = []
+        var args: [(any DatabaseValueConvertible)?] = []
+        for (key, condition) in query.conditions.sorted(by: { $0.key.keyword < $1.key.keyword }) where key.level <= query.level {
+            if let clause = sql(for: condition, key: key, caseInsensitive: query.personNameCaseInsensitive, args: &args) {
+                clauses.append(clause)
+            }
+        }
+        var sql = "SELECT \(alias(query.level)).id FROM \(table(query.level))"
+        if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
+        return (sql, StatementArguments(args))
+    }
+
+    /// The key columns of a PN attribute (migration v2): one per component group.
+    static func personNameColumns(_ column: String) -> [String] {
+        [column + "Key", column + "IdeographicKey", column + "PhoneticKey"]
+    }
+
+    static func sql(for condition: MatchCondition, key: QueryKey, caseInsensitive: Bool,
+                    args: inout [(any DatabaseValueConvertible)?]) -> String? {
+        switch condition {
+        case .universal:
+            return nil
+        case .anyOf(let list):
+            let parts = list.compactMap { sql(for: $0, key: key, caseInsensitive: caseInsensitive, args: &args) }
+            return parts.isEmpty ? nil : "(" + parts.joined(separator: " OR ") + ")"
+        case .range(let lower, let upper):
+            guard let column = key.column else { return nil }
+            var parts: [String] = []
+            if let lower { parts.append("\(column) >= ?"); args.append(lower) }
+            if let upper { parts.append("\(column) <= ?"); args.append(upper) }
+            // §C.2.2.2.5: an entity without a value does not match a range.
+            parts.append("\(column) <> ''")
+            return "(" + parts.joined(separator: " AND ") + ")"
+        case .single(let value):
+            return singleSQL(value, wildcard: false, key: key, caseInsensitive: caseInsensitive, args: &args)
+        case .wildcard(let pattern):
+            return singleSQL(pattern, wildcard: true, key: key, caseInsensitive: caseInsensitive, args: &args)
+        }
+    }
+
+    private static func singleSQL(_ value: String, wildcard: Bool, key: QueryKey, caseInsensitive: Bool,
+                                  args: inout [(any DatabaseValueConvertible)?]) -> String? {
+        if key.kind == .derived {
+            // SOP Classes in Study (PS3.4 §C.6.1.1.3.1): any instance of the study with that class.
+            let test = wildcard ? "i2.sopClassUID GLOB ?" : "i2.sopClassUID = ?"
+            args.append(wildcard ? globPattern(value) : value)
+            return "EXISTS (SELECT 1 FROM series se2 JOIN instance i2 ON i2.seriesId = se2.id WHERE se2.studyId = s.id AND \(test))"
+        }
+        guard let column = key.column else { return nil }
+        switch key.kind {
+        case .integer:
+            guard let n = Int(value) else { return "0" }
+            args.append(n)
+            return "\(column) = ?"
+        case .codeList:
+            // Modalities in Study holds "CT\MR": a query for CT matches any of the values.
+            args.append(wildcard ? "*\\" + globPattern(value) + "\\*" : "\\" + value + "\\")
+            return wildcard ? "('\\' || \(column) || '\\') GLOB ?" : "instr('\\' || \(column) || '\\', ?) > 0"
+        case .personName where caseInsensitive:
+            let columns = personNameColumns(column)
+            let groups = value.split(separator: "=", maxSplits: 2, omittingEmptySubsequences: false)
+            if groups.count > 1 {
+                // "Family^Given=家^名": each group given must match its own group.
+                var parts: [String] = []
+                for (i, g) in groups.enumerated() where !g.isEmpty && g != "*" {
+                    parts.append(textTest(columns[i], PersonNameKey.normalize(g), wildcard: wildcard || g.contains("*") || g.contains("?"), args: &args))
+                }
+                return parts.isEmpty ? nil : "(" + parts.joined(separator: " AND ") + ")"
+            }
+            // One group given: it may be the name in any of its representations.
+            let v = PersonNameKey.normalize(value)
+            let parts = columns.map { textTest($0, v, wildcard: wildcard, args: &args) }
+            return "(" + parts.joined(separator: " OR ") + ")"
+        default:
+            return textTest(column, value, wildcard: wildcard, args: &args)
+        }
+    }
+
+    /// `column = ?`, or for a wildcard a GLOB bounded by its literal prefix so that the
+    /// column's index narrows the search (a prefix "SMITH" scans "SMITH" ..< "SMITI" only).
+    private static func textTest(_ column: String, _ value: String, wildcard: Bool,
+                                 args: inout [(any DatabaseValueConvertible)?]) -> String {
+        guard wildcard else {
+            args.append(value)
+            return "\(column) = ?"
+        }
+        let prefix = String(value.prefix { $0 != "*" && $0 != "?" })
+        var parts: [String] = []
+        if !prefix.isEmpty {
+            parts.append("\(column) >= ?")
+            args.append(prefix)
+            if let upper = successor(of: prefix) {
+                parts.append("\(column) < ?")
+                args.append(upper)
+            }
+        }
+        parts.append("\(column) GLOB ?")
+        args.append(globPattern(value))
+        return "(" + parts.joined(separator: " AND ") + ")"
+    }
+
+    /// The DICOM wildcard as a GLOB pattern: "*" and "?" keep their meaning, "[" and "]" are literal.
+    static func globPattern(_ value: String) -> String {
+        var out = ""
+        for c in value {
+            switch c {
+            case "[": out += "[[]"
+            case "]": out += "[]]"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+
+    /// The smallest string greater than every string starting with `prefix` (UTF-8 order, which
+    /// is SQLite's BINARY collation): the last scalar incremented. nil when there is none.
+    static func successor(of prefix: String) -> String? {
+        var scalars = Array(prefix.unicodeScalars)
+        while let last = scalars.popLast() {
+            var next = last.value + 1
+            if next == 0xD800 { next = 0xE000 }
+            if let s = Unicode.Scalar(next) {
+                scalars.append(s)
+                var out = String.UnicodeScalarView()
+                out.append(contentsOf: scalars)
+                return String(out)
+            }
+        }
+        return nil
+    }
+
+    // MARK: - Rows
+
+    static func fetchMatches(_ db: Database, level: QueryLevel, ids: [Int64], returnKeys: Set<QueryKey>?) throws -> [QueryMatch] {
+        let keys = QueryKey.all.filter { $0.level <= level && $0.column != nil }
+        var select = keys.map { $0.column! }
+        select.append("\(alias(level)).id")
+        if level >= .study { select.append("s.id") }
+        if level == .image {
+            select += ["s.studyInstanceUID", "se.seriesInstanceUID", "i.objectPath", "i.fileSize", "i.transferSyntaxUID",
+                       "i.sopInstanceUID", "i.sopClassUID"]
+        }
+        let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ",")
+        let sql = "SELECT \(select.joined(separator: ", ")) FROM \(table(level)) WHERE \(alias(level)).id IN (\(placeholders))"
+        let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(ids))
+        var byID: [Int64: QueryMatch] = [:]
+        var studyOf: [Int64: Int64] = [:]
+        for row in rows {
+            var values: [QueryKey: String] = [:]
+            for (i, key) in keys.enumerated() {
+                let dbValue = row[i] as DatabaseValue
+                switch dbValue.storage {
+                case .null: continue
+                case .int64(let n): values[key] = String(n)
+                case .double(let d): values[key] = String(d)
+                case .string(let s): values[key] = s
+                case .blob: continue
+                }
+            }
+            let id: Int64 = row[keys.count]
+            if level >= .study { studyOf[id] = row[keys.count + 1] }
+            var stored: IndexedInstance?
+            if level == .image {
+                let b = keys.count + 2
+                stored = IndexedInstance(sopInstanceUID: row[b + 5], sopClassUID: row[b + 6], studyInstanceUID: row[b],
+                                         seriesInstanceUID: row[b + 1], objectPath: row[b + 2], fileSize: row[b + 3],
+                                         transferSyntaxUID: row[b + 4])
+            }
+            byID[id] = QueryMatch(values: values, stored: stored)
+        }
+        // SOP Classes in Study (PS3.4 §C.6.1.1.3.1), computed for the page's studies when asked for.
+        if level == .study, let sopClassesKey = QueryKey.byTag[Tag(0x0008, 0x0062)],
+           returnKeys?.contains(sopClassesKey) ?? true, !studyOf.isEmpty {
+            let studies = Array(Set(studyOf.values))
+            let marks = Array(repeating: "?", count: studies.count).joined(separator: ",")
+            var classes: [Int64: [String]] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT DISTINCT se.studyId, i.sopClassUID FROM series se JOIN instance i ON i.seriesId = se.id
+                WHERE se.studyId IN (\(marks)) ORDER BY i.sopClassUID
+                """, arguments: StatementArguments(studies)) {
+                classes[row[0], default: []].append(row[1])
+            }
+            for (id, study) in studyOf {
+                if let list = classes[study] { byID[id]?.values[sopClassesKey] = list.joined(separator: "\\") }
+            }
+        }
+        return ids.compactMap { byID[$0] }
+    }
+}
+
+/// What a `find` did.
+public struct FindSummary: Sendable, Equatable {
+    /// Entities that matched (before the limit).
+    public var matched: Int
+    /// Entities handed to the caller.
+    public var delivered: Int
+    /// The caller stopped the search (C-CANCEL, or the peer went away).
+    public var stoppedByCaller: Bool
+}
