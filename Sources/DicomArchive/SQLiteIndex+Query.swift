@@ -29,6 +29,15 @@ extension SQLiteIndex {
         return FindSummary(matched: matched, delivered: delivered, stoppedByCaller: false)
     }
 
+    /// SQLite's plan for the query's matching statement (EXPLAIN QUERY PLAN details), for tests
+    /// and for `dicomnode check` style diagnostics.
+    func queryPlan(_ query: IndexQuery) throws -> [String] {
+        let (sql, arguments) = Self.matchingSQL(query)
+        return try pool.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] as String }
+        }
+    }
+
     // MARK: - SQL
 
     static func table(_ level: QueryLevel) -> String {
