@@ -412,16 +412,26 @@ public final class AssociationHandler: ChannelDuplexHandler, RemovableChannelHan
     /// Writes a message; the future completes when its last PDU was written to the socket.
     fileprivate func writeMessage(_ command: CommandSet, dataSet: [UInt8]?, contextID: UInt8,
                                   on loop: any EventLoop) -> EventLoopFuture<Void> {
-        guard let context, let info, machine.state == .sta6 || machine.state == .sta8 else {
+        writeMessages([(command, dataSet)], contextID: contextID, on: loop)
+    }
+
+    /// Writes messages back to back, flushed once.
+    fileprivate func writeMessages(_ messages: [(CommandSet, [UInt8]?)], contextID: UInt8,
+                                   on loop: any EventLoop) -> EventLoopFuture<Void> {
+        guard let context, let info, machine.state == .sta6 || machine.state == .sta8, !messages.isEmpty else {
+            if messages.isEmpty { return loop.makeSucceededVoidFuture() }
             return loop.makeFailedFuture(AssociationError.closed("the association is no longer established"))
         }
         let promise = context.eventLoop.makePromise(of: Void.self)
-        var pdus = PDataTF.fragments(of: command.encoded(), contextID: contextID, isCommand: true,
-                                     maxPDULength: info.peerMaxPDULength)
-        if let dataSet {
-            var buffer = context.channel.allocator.buffer(capacity: dataSet.count)
-            buffer.writeBytes(dataSet)
-            pdus += PDataTF.fragments(of: buffer, contextID: contextID, isCommand: false, maxPDULength: info.peerMaxPDULength)
+        var pdus: [PDataTF] = []
+        for (command, dataSet) in messages {
+            pdus += PDataTF.fragments(of: command.encoded(), contextID: contextID, isCommand: true,
+                                      maxPDULength: info.peerMaxPDULength)
+            if let dataSet {
+                var buffer = context.channel.allocator.buffer(capacity: dataSet.count)
+                buffer.writeBytes(dataSet)
+                pdus += PDataTF.fragments(of: buffer, contextID: contextID, isCommand: false, maxPDULength: info.peerMaxPDULength)
+            }
         }
         for (i, pdu) in pdus.enumerated() {
             if i == pdus.count - 1 { writePromise = promise }
@@ -533,10 +543,10 @@ final class HandlerLink: OperationLink {
         self.messageIDs = handler.messageIDs
     }
 
-    func send(command: CommandSet, dataSet: [UInt8]?, contextID: UInt8) async throws {
+    func send(_ messages: [(CommandSet, [UInt8]?)], contextID: UInt8) async throws {
         let handler = self.handler
         let loop = eventLoop
-        try await loop.flatSubmit { handler.value.writeMessage(command, dataSet: dataSet, contextID: contextID, on: loop) }.get()
+        try await loop.flatSubmit { handler.value.writeMessages(messages, contextID: contextID, on: loop) }.get()
     }
 
     func request(command: CommandSet, dataSet: [UInt8]?, contextID: UInt8, timeout: TimeAmount) async throws -> CommandSet {

@@ -73,9 +73,20 @@ public final class DimseOperation: Sendable {
     /// Sends a pending (or any non-final) response on the request's presentation context; returns
     /// when it has been written to the socket, so a slow peer slows the operation down.
     public func send(_ reply: DimseReply) async throws {
-        let command = DimseOperation.completeResponse(reply.command, to: request.command, hasDataSet: reply.dataSet != nil)
-        let bytes = try reply.dataSet.map { try DimseDataSetCoding.encode($0, transferSyntax: request.context.transferSyntax) }
-        try await link.send(command: command, dataSet: bytes, contextID: request.context.id)
+        try await send([reply])
+    }
+
+    /// Sends several responses in one go (one hop to the event loop, one flush): a page of
+    /// C-FIND matches costs one system call, not one per match.
+    public func send(_ replies: [DimseReply]) async throws {
+        var messages: [(CommandSet, [UInt8]?)] = []
+        messages.reserveCapacity(replies.count)
+        for reply in replies {
+            let command = DimseOperation.completeResponse(reply.command, to: request.command, hasDataSet: reply.dataSet != nil)
+            let bytes = try reply.dataSet.map { try DimseDataSetCoding.encode($0, transferSyntax: request.context.transferSyntax) }
+            messages.append((command, bytes))
+        }
+        try await link.send(messages, contextID: request.context.id)
     }
 
     /// Sends a request (a C-STORE sub-operation) with its encoded data set and waits for the
@@ -103,7 +114,7 @@ public final class DimseOperation: Sendable {
 
 /// The association's side of a running operation (implemented by the AssociationHandler).
 protocol OperationLink: Sendable {
-    func send(command: CommandSet, dataSet: [UInt8]?, contextID: UInt8) async throws
+    func send(_ messages: [(CommandSet, [UInt8]?)], contextID: UInt8) async throws
     func request(command: CommandSet, dataSet: [UInt8]?, contextID: UInt8, timeout: TimeAmount) async throws -> CommandSet
     func nextMessageID() -> UInt16
 }

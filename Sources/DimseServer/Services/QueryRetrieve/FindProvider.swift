@@ -63,13 +63,12 @@ public struct QueryRetrieveFindProvider: DimseServiceProvider {
         let summary: FindSummary
         do {
             summary = try await index.find(parsed.query, pageSize: 128) { matches in
-                for match in matches {
-                    if operation.isCancelled { return false }
-                    do {
-                        try await operation.send(DimseReply(status: pending, dataSet: responder.response(for: match)))
-                    } catch {
-                        return false                     // the association went away
-                    }
+                // A page goes out in one write; C-CANCEL is looked at between pages.
+                if operation.isCancelled { return false }
+                do {
+                    try await operation.send(matches.map { DimseReply(status: pending, dataSet: responder.response(for: $0)) })
+                } catch {
+                    return false                         // the association went away
                 }
                 return !operation.isCancelled
             }
