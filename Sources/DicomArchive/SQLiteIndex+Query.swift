@@ -57,7 +57,38 @@ extension SQLiteIndex {
     static func matchingSQL(_ query: IndexQuery) -> (String, StatementArguments) {
         var clauses: [String] = []
         var args: [(any DatabaseValueConvertible)?] = []
-        for (key, condition) in query.conditions.sorted(by: { $0.key.keyword < $1.key.keyword }) where key.level <= query.level {
+        var conditions = query.conditions
+        if query.combineDateTime {
+            for (dateTag, timeTag) in [(Tag.studyDate, Tag.studyTime), (Tag.seriesDate, Tag.seriesTime)] {
+                guard let dateKey = QueryKey.byTag[dateTag], let timeKey = QueryKey.byTag[timeTag], dateKey.level <= query.level,
+                      case .range(let d1, let d2)? = conditions[dateKey], case .range(let t1, let t2)? = conditions[timeKey],
+                      let dateColumn = dateKey.column, let timeColumn = timeKey.column
+                else { continue }
+                conditions[dateKey] = nil
+                conditions[timeKey] = nil
+                var parts = ["\(dateColumn) <> ''"]
+                if let d1 {
+                    if let t1 {
+                        parts.append("(\(dateColumn) > ? OR (\(dateColumn) = ? AND COALESCE(\(timeColumn), '') >= ?))")
+                        args += [d1, d1, t1]
+                    } else {
+                        parts.append("\(dateColumn) >= ?")
+                        args.append(d1)
+                    }
+                }
+                if let d2 {
+                    if let t2 {
+                        parts.append("(\(dateColumn) < ? OR (\(dateColumn) = ? AND COALESCE(\(timeColumn), '') <= ? AND COALESCE(\(timeColumn), '') <> ''))")
+                        args += [d2, d2, t2]
+                    } else {
+                        parts.append("\(dateColumn) <= ?")
+                        args.append(d2)
+                    }
+                }
+                clauses.append("(" + parts.joined(separator: " AND ") + ")")
+            }
+        }
+        for (key, condition) in conditions.sorted(by: { $0.key.keyword < $1.key.keyword }) where key.level <= query.level {
             if let clause = sql(for: condition, key: key, caseInsensitive: query.personNameCaseInsensitive, args: &args) {
                 clauses.append(clause)
             }

@@ -115,6 +115,28 @@ struct IndexQueryTests {
         #expect(one.first?["PatientName"] == "Smith^John")
     }
 
+    @Test("Combined date-time range (PS3.4 C.2.2.2.5.1): the time bounds apply to the first and last day only")
+    func combinedDateTime() async throws {
+        let root = TemporaryRoot()
+        let archive = try await Self.populated(root)
+        let date = try Self.key("StudyDate"), time = try Self.key("StudyTime")
+        func uids(_ d: String, _ t: String, combined: Bool) async throws -> [String] {
+            var q = IndexQuery(level: .study, conditions: [date: try MatchCondition.parse(d, vr: .DA, keyword: "d"),
+                                                          time: try MatchCondition.parse(t, vr: .TM, keyword: "t")])
+            q.combineDateTime = combined
+            let found = Mutex<[String]>([])
+            _ = try await archive.index.find(q, pageSize: 10) { page in
+                found.withLock { $0 += page.compactMap { $0["StudyInstanceUID"] } }
+                return true
+            }
+            return found.withLock { $0 }.sorted()
+        }
+        // 1.1 is 20200105 101500, 2.1 is 20210615 0800, 1.2 is 20230301 230000.
+        #expect(try await uids("20200105-20230301", "1000-2200", combined: false) == ["1.1"])
+        #expect(try await uids("20200105-20230301", "1000-2200", combined: true) == ["1.1", "2.1"])
+        #expect(try await uids("20200105-20230301", "1100-2300", combined: true) == ["1.2", "2.1"])
+    }
+
     @Test("Chinese names: the ideographic group matches, stored from GB18030")
     func chinese() async throws {
         let root = TemporaryRoot()

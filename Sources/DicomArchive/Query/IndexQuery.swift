@@ -85,6 +85,10 @@ public struct IndexQuery: Sendable {
     /// The keys the caller will use; nil for all. Keys computed per result (SOP Classes in
     /// Study) are computed only when asked for.
     public var returnKeys: Set<QueryKey>?
+    /// PS3.4 §C.2.2.2.5.1 combined date-time matching (when negotiated): a date range and a time
+    /// range of the same pair (Study Date/Time, Series Date/Time) bound one date-time range
+    /// instead of each applying on its own.
+    public var combineDateTime = false
 
     public init(level: QueryLevel, conditions: [QueryKey: MatchCondition] = [:],
                 personNameCaseInsensitive: Bool = true, limit: Int = 0, returnKeys: Set<QueryKey>? = nil) {

@@ -34,12 +34,16 @@ public struct QueryRetrieveFindProvider: DimseServiceProvider {
     public var abstractSyntaxes: Set<String> { Set(QueryRetrieveModel.allCases.map(\.findSOPClass)) }
     public var commandFields: Set<CommandField> { [.cFindRQ] }
 
-    /// PS3.4 §C.5.1.1.1 (Table C.5-1): byte 1 relational queries. We match without the
-    /// hierarchical unique-key rule either way, so relational queries are accepted when asked for;
-    /// the other bytes (combined date-time, fuzzy names, time zones) are declined (0).
+    /// PS3.4 §C.5.1.1.1 (Table C.5-1): byte 1 relational queries, byte 2 combined date and time
+    /// range matching. We match without the hierarchical unique-key rule either way, so relational
+    /// queries are accepted when asked for, and combined date-time matching too; fuzzy semantic
+    /// person-name matching and timezone adjustment (bytes 3, 4) are declined (0).
     public func extendedNegotiation(for sopClass: String, proposed: [UInt8]) -> [UInt8]? {
         guard !proposed.isEmpty else { return nil }
-        return [proposed[0] == 1 ? 1 : 0]
+        var answer: [UInt8] = [proposed[0] == 1 ? 1 : 0]
+        if proposed.count > 1 { answer.append(proposed[1] == 1 ? 1 : 0) }
+        if proposed.count > 2 { answer += Array(repeating: 0, count: min(proposed.count, 6) - 2) }
+        return answer
     }
 
     public func perform(_ request: DimseRequest, operation: DimseOperation) async -> DimseReply {
@@ -57,12 +61,15 @@ public struct QueryRetrieveFindProvider: DimseServiceProvider {
             logger.notice("C-FIND refused: \(error.errorComment)", metadata: ["assoc": "\(operation.association.id)"])
             return DimseReply(status: error.dimseStatus, comment: error.errorComment)
         }
+        var query = parsed.query
+        let negotiated = operation.association.extendedNegotiation[request.context.abstractSyntax] ?? []
+        query.combineDateTime = negotiated.count > 1 && negotiated[1] == 1
         let pending: DimseStatus = parsed.unsupportedMatching.isEmpty ? .pending : DimseStatus(rawValue: 0xFF01)
         let responder = ResponseBuilder(requested: parsed.requested, level: parsed.level,
                                         characterSet: identifier.characterSet, retrieveAETitle: settings.aeTitle)
         let summary: FindSummary
         do {
-            summary = try await index.find(parsed.query, pageSize: 128) { matches in
+            summary = try await index.find(query, pageSize: 128) { matches in
                 // A page goes out in one write; C-CANCEL is looked at between pages.
                 if operation.isCancelled { return false }
                 do {
