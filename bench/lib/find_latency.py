@@ -97,13 +97,18 @@ def run_server(name: str, spec: str, queries: dict[str, list[dict[str, str]]], w
     ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 120
     ae.add_requested_context(STUDY_ROOT_FIND)
     ae.add_requested_context(VERIFICATION)
-    assoc = ae.associate(host, int(port), ae_title=aet)
+    def connect() -> Any:
+        a = ae.associate(host, int(port), ae_title=aet)
+        try:
+            a.dul.socket.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except (AttributeError, OSError):
+            pass
+        return a
+
+    assoc = connect()
     if not assoc.is_established:
         return {"error": "association not established"}
-    try:
-        assoc.dul.socket.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except (AttributeError, OSError):
-        pass
+    dropped = 0
     result: dict[str, Any] = {}
     try:
         for qtype in TYPES:
@@ -111,20 +116,26 @@ def run_server(name: str, spec: str, queries: dict[str, list[dict[str, str]]], w
             items = queries[qtype]
             for i, keys in enumerate(items[:warmup] + items):
                 ds = None if qtype == "echo" else identifier(qtype, keys)
+                if not assoc.is_established:      # the peer dropped it: count a failure, go on
+                    dropped += 1
+                    assoc = connect()
                 t0 = time.perf_counter()
                 count, final = 0, None
-                if ds is None:
-                    st = assoc.send_c_echo()
-                    final = int(st.Status) if st is not None and "Status" in st else None
-                else:
-                    for st, _ in assoc.send_c_find(ds, STUDY_ROOT_FIND):
-                        if st is None or "Status" not in st:
-                            break
-                        code = int(st.Status)
-                        if code in (0xFF00, 0xFF01):
-                            count += 1
-                        else:
-                            final = code
+                try:
+                    if ds is None:
+                        st = assoc.send_c_echo()
+                        final = int(st.Status) if st is not None and "Status" in st else None
+                    else:
+                        for st, _ in assoc.send_c_find(ds, STUDY_ROOT_FIND):
+                            if st is None or "Status" not in st:
+                                break
+                            code = int(st.Status)
+                            if code in (0xFF00, 0xFF01):
+                                count += 1
+                            else:
+                                final = code
+                except RuntimeError:
+                    final = None
                 t1 = time.perf_counter()
                 if i < warmup:
                     continue
@@ -139,6 +150,8 @@ def run_server(name: str, spec: str, queries: dict[str, list[dict[str, str]]], w
     finally:
         if assoc.is_established:
             assoc.release()
+    if dropped:
+        print(f"find-bench: {name} dropped the association {dropped} times", file=sys.stderr)
     return result
 
 
@@ -178,8 +191,11 @@ def main() -> int:
                 flag = f" ({r['errors']} FAILED)"
                 status = 1
             elif n != ref and results[ref].get(qtype) and r["matches"] != results[ref][qtype]["matches"]:
-                diff = sum(1 for x, y in zip(r["matches"], results[ref][qtype]["matches"]) if x != y)
-                flag = f" ({diff} DIFFER)"
+                where = [i for i, (x, y) in enumerate(zip(r["matches"], results[ref][qtype]["matches"])) if x != y]
+                flag = f" ({len(where)} DIFFER)"
+                for i in where[:4]:
+                    print(f"find-bench: {qtype} query {i} {queries[qtype][i]}: {n} {r['matches'][i]} matches, "
+                          f"{ref} {results[ref][qtype]['matches'][i]}", file=sys.stderr)
             line += f"{r['p50']:>13.2f} ms{r['p95']:>13.2f} ms{r['mean_matches']:>9.1f}{flag}"
         print(line)
     if len(names) > 1:
