@@ -32,6 +32,14 @@ public struct DimseReply: Sendable {
         self.dataSet = dataSet
     }
     public var status: DimseStatus { command.status ?? .success }
+    /// The provider sent its final response itself through `DimseOperation.send` (Storage
+    /// Commitment: the N-EVENT-REPORT must follow the N-ACTION response); nothing more is sent.
+    public var sentByProvider = false
+    public static var alreadySent: DimseReply {
+        var r = DimseReply(status: .success)
+        r.sentByProvider = true
+        return r
+    }
 }
 
 /// A provider of one or more DIMSE services, found by the request's abstract syntax and command.

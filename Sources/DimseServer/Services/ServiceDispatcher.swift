@@ -125,6 +125,7 @@ final class ServiceDispatcher {
         let op = DimseOperation(association: info, request: request, link: link)
         return .operation(op) {
             let reply = await provider.perform(request, operation: op)
+            if reply.sentByProvider { return nil }
             let command = DimseOperation.completeResponse(reply.command, to: request.command, hasDataSet: reply.dataSet != nil)
             var bytes: [UInt8]?
             if let ds = reply.dataSet {

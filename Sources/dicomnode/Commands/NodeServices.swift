@@ -12,6 +12,7 @@ enum NodeServices {
             storage: ArchiveStorageProvider(archive: archive, aeTitle: config.aeTitle),
             providers: [
                 QueryRetrieveFindProvider(index: archive.index, settings: qr, logger: Logger(label: "dicomnode.find")),
+                StorageCommitmentProvider(index: archive.index, aeTitle: config.aeTitle, logger: Logger(label: "dicomnode.stgcmt")),
             ])
     }
 }
