@@ -364,7 +364,21 @@ def main() -> int:
                      final == 0xFE00 and 0 < pending < 600, f"final {final}, {pending} pending")
 
         # --- MPPS ------------------------------------------------------------------------------------------
-        assoc = ae.associate("127.0.0.1", node.port, ae_title="DICOMNODE")
+        # The response command sets as received (pynetdicom's status data set has only the status).
+        rsp_commands: list = []
+
+        def on_recv(event):
+            cs = getattr(event.message, "command_set", None)
+            if cs is not None and int(cs.CommandField) & 0x8000:
+                rsp_commands.append(cs)
+
+        from pynetdicom import evt
+        handlers = [(evt.EVT_DIMSE_RECV, on_recv)]
+
+        def affected_uid() -> str:
+            return str(rsp_commands[-1].get("AffectedSOPInstanceUID", "")) if rsp_commands else ""
+
+        assoc = ae.associate("127.0.0.1", node.port, ae_title="DICOMNODE", evt_handlers=handlers)
         mpps_uid = "1.2.826.0.1.3680043.8.498.9001"
         if assoc.is_established:
             c = Dataset()
@@ -384,8 +398,8 @@ def main() -> int:
             ssa.RequestedProcedureID = "RP-A1"
             c.ScheduledStepAttributesSequence = [ssa]
             st, _ = assoc.send_n_create(c, ModalityPerformedProcedureStep, mpps_uid)
-            checks.check("MPPS N-CREATE IN PROGRESS: 0000", st is not None and st.Status == 0
-                         and st.get("AffectedSOPInstanceUID") == mpps_uid, str(st))
+            checks.check("MPPS N-CREATE IN PROGRESS: 0000, response carries Affected SOP Instance UID",
+                         st is not None and st.Status == 0 and affected_uid() == mpps_uid, f"{st} {affected_uid()}")
             st, _ = assoc.send_n_create(c, ModalityPerformedProcedureStep, mpps_uid, msg_id=2)
             checks.check("MPPS duplicate N-CREATE: 0111", st is not None and st.Status == 0x0111, str(st))
             bad = Dataset()
@@ -393,6 +407,11 @@ def main() -> int:
             bad.ScheduledStepAttributesSequence = [ssa]
             st, _ = assoc.send_n_create(bad, ModalityPerformedProcedureStep, "1.2.826.0.1.3680043.8.498.9002", msg_id=3)
             checks.check("MPPS N-CREATE with status COMPLETED: 0106", st is not None and st.Status == 0x0106, str(st))
+            other = Dataset()
+            other.PerformedProcedureStepStatus = "IN PROGRESS"
+            st, _ = assoc.send_n_create(other, ModalityPerformedProcedureStep, None, msg_id=4)
+            checks.check("MPPS N-CREATE without an instance UID: 0000, a 2.25 UID assigned and returned",
+                         st is not None and st.Status == 0 and affected_uid().startswith("2.25."), f"{st} {affected_uid()}")
             assoc.release()
         else:
             checks.fail("MPPS association", "not established")
@@ -406,7 +425,7 @@ def main() -> int:
                      final == 0 and len(found) == 1 and found[0].ScheduledProcedureStepSequence[0].ScheduledProcedureStepStatus == "STARTED",
                      str([str(d) for d in found]))
 
-        assoc = ae.associate("127.0.0.1", node.port, ae_title="DICOMNODE")
+        assoc = ae.associate("127.0.0.1", node.port, ae_title="DICOMNODE", evt_handlers=handlers)
         if assoc.is_established:
             mod = Dataset()
             mod.PerformedProcedureStepStatus = "COMPLETED"
@@ -414,7 +433,7 @@ def main() -> int:
             mod.PerformedProcedureStepEndTime = "093000"
             st, _ = assoc.send_n_set(mod, ModalityPerformedProcedureStep, mpps_uid)
             checks.check("MPPS N-SET COMPLETED: 0000 with Affected SOP Instance UID",
-                         st is not None and st.Status == 0 and st.get("AffectedSOPInstanceUID") == mpps_uid, str(st))
+                         st is not None and st.Status == 0 and affected_uid() == mpps_uid, f"{st} {affected_uid()}")
             st, _ = assoc.send_n_set(mod, ModalityPerformedProcedureStep, mpps_uid, msg_id=2)
             checks.check("MPPS N-SET after COMPLETED: 0110 with a comment",
                          st is not None and st.Status == 0x0110 and bool(st.get("ErrorComment")), str(st))
