@@ -88,7 +88,7 @@ def orm(control_id: str, order_control: str, acc: str, *, patient="Brown^Bob", p
     segs = [
         f"MSH|^~\\&|RIS|HOSP|DICOMNODE|RAD|20261124120000||{msg_type}|{control_id}|P|2.5",
         f"PID|||{pid}^^^HOSP||{patient}||19800202|M",
-        "PV1||O|||||1234^Referrer^Ray",
+        "PV1||O||||||1234^Referrer^Ray",
         f"ORC|{order_control}|PO-{acc}|FO-{acc}||{status}",
         f"OBR|1|PO-{acc}|FO-{acc}|US001^Abdomen \\T\\ pelvis US|||{start}|||||||||||{acc}|RP-{acc}|SPS-{acc}|{station}|||{modality}"
         f"||||||||||T1&Tech&Tina",
@@ -114,7 +114,7 @@ def findscu(port: int, keys: list[str], outdir: Path) -> tuple[int, list]:
     return r.returncode, rsps
 
 
-BASE_KEYS = ["PatientName", "PatientID", "AccessionNumber", "StudyInstanceUID", "RequestedProcedureID",
+BASE_KEYS = ["PatientName", "PatientID", "ReferringPhysicianName", "PatientBirthDate", "AccessionNumber", "StudyInstanceUID", "RequestedProcedureID",
              "ScheduledProcedureStepSequence[0].ScheduledStationAETitle",
              "ScheduledProcedureStepSequence[0].Modality",
              "ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate",
@@ -271,10 +271,11 @@ def main() -> int:
             s = sps(h1)
             ok = (str(h1.AccessionNumber) == "H1" and str(h1.PatientName) == "Brown^Bob" and h1.PatientID == "H100"
                   and h1.StudyInstanceUID == "1.2.826.0.1.3680043.8.498.777" and h1.RequestedProcedureID == "RP-H1"
+                  and str(h1.ReferringPhysicianName) == "Referrer^Ray" and h1.PatientBirthDate == "19800202"
                   and s is not None and s.Modality == "US" and s.ScheduledProcedureStepStartDate == "20261124"
                   and s.ScheduledProcedureStepStartTime == "140000" and s.ScheduledProcedureStepID == "SPS-H1"
                   and s.ScheduledProcedureStepStatus == "SCHEDULED")
-        checks.check("findscu -W: HL7 order H1 mapped (PID, OBR-18/19/20/21/24, OBR-7, ZDS-1)", ok,
+        checks.check("findscu -W: HL7 order H1 mapped (PID, PV1-8, OBR-18/19/20/21/24, OBR-7, ZDS-1)", ok,
                      str(rsps[0]) if rsps else f"rc {rc}, none")
         rc, rsps = findscu(node.port, with_key(BASE_KEYS, "PatientID", "NOBODY"), out)
         checks.check("findscu -W no match: 0 responses, success", rc == 0 and rsps == [], f"rc {rc}, {len(rsps)}")

@@ -27,7 +27,9 @@ struct WorklistStoreTests {
 
     static func query(_ build: (inout DataSet, inout DataSet) throws -> Void) rethrows -> DataSet {
         var q = DataSet()
+        q.characterSet = SpecificCharacterSet(terms: ["ISO_IR 192"])
         var sps = DataSet()
+        sps.characterSet = q.characterSet
         try build(&q, &sps)
         q.set(.scheduledProcedureStepSequence, sequence: [sps])
         return q

@@ -9,7 +9,7 @@ struct HL7Tests {
     static let orm = [
         "MSH|^~\\&|RIS|HOSP|DICOMNODE|RAD|20261124120000||ORM^O01^ORM_O01|MSG001|P|2.5",
         "PID|||H100^^^HOSP&1.2.3&ISO||Brown^Bob^J^Jr^Dr||19800202|M",
-        "PV1||O|||||1234^Referrer^Ray",
+        "PV1||O||||||1234^Referrer^Ray",
         "ORC|NW|PO-1|FO-1||SC",
         "OBR|1|PO-1|FO-1|US001^Abdomen \\T\\ pelvis \\F\\ \\X4D52\\|||20261124140000|||||||||||ACC1|RP1|SPS1|US01|||US||||||||||T1&Tech&Tina",
         "ZDS|1.2.3.4^DICOMNODE^Application^DICOM",
