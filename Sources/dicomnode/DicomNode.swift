@@ -8,7 +8,8 @@ struct DicomNode: AsyncParsableCommand {
         abstract: "A DICOM network node: archive, DIMSE and DICOMweb server, and operator tools.",
         version: DicomFile.implementationVersionName,
         subcommands: [ServeCommand.self, EchoCommand.self, StoreCommand.self, ImportCommand.self, CheckCommand.self,
-                      DumpCommand.self, JSONCommand.self, XMLCommand.self, ConvertCommand.self]
+                      DumpCommand.self, JSONCommand.self, XMLCommand.self, ConvertCommand.self,
+                      WorklistCommand.self]
     )
 }
 

@@ -85,6 +85,17 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
 
+        // PS3.4 Annexes K and F: the worklist in its own database next to the index.
+        var worklist: (any WorklistStore)?
+        if config.worklist.enabled {
+            do {
+                worklist = try SQLiteWorklistStore(dataDirectory: config.storage.dataDirectory)
+            } catch {
+                logger.critical("cannot open the worklist database: \(error)")
+                throw ExitCode(1)
+            }
+        }
+
         var policy = AssociationPolicy(aeTitle: config.aeTitle)
         policy.acceptAnyCalledAETitle = config.dimse.acceptAnyCalledAETitle
         policy.allowedCallingAETitles = config.dimse.allowedCallingAETitles.isEmpty ? nil : Set(config.dimse.allowedCallingAETitles)
@@ -93,7 +104,7 @@ struct ServeCommand: AsyncParsableCommand {
         policy.maxAssociationsPerCallingAE = config.dimse.maxAssociationsPerCallingAE
         var settings = AssociationSettings(
             policy: policy,
-            services: NodeServices.registry(config: config, archive: archive),
+            services: NodeServices.registry(config: config, archive: archive, worklist: worklist),
             logger: Logger(label: "dicomnode.dimse"))
         settings.artimTimeout = .seconds(Int64(config.dimse.artimTimeoutSeconds))
         settings.idleTimeout = .seconds(Int64(config.dimse.idleTimeoutSeconds))
@@ -106,6 +117,18 @@ struct ServeCommand: AsyncParsableCommand {
             logger.critical("cannot listen on \(config.dimse.host):\(config.dimse.port): \(error)")
             throw ExitCode(1)
         }
+        var hl7: HL7Listener?
+        if let worklist, config.worklist.hl7Port > 0 {
+            let listener = HL7Listener(processor: HL7OrderProcessor(store: worklist), group: MultiThreadedEventLoopGroup.singleton)
+            do {
+                let hl7Port = try await listener.start(host: config.worklist.hl7Host, port: config.worklist.hl7Port)
+                logger.info("HL7 MLLP listening", metadata: ["hl7": "\(config.worklist.hl7Host):\(hl7Port)"])
+            } catch {
+                logger.critical("cannot listen for HL7 on \(config.worklist.hl7Host):\(config.worklist.hl7Port): \(error)")
+                throw ExitCode(1)
+            }
+            hl7 = listener
+        }
         logger[metadataKey: "aet"] = "\(config.aeTitle)"
         let instances = (try? await archive.instanceCount()) ?? -1
         logger.info("listening", metadata: ["dimse": "\(config.dimse.host):\(bound)",
@@ -114,6 +137,7 @@ struct ServeCommand: AsyncParsableCommand {
 
         let signal = await Signals.next([SIGTERM, SIGINT])
         logger.info("signal \(signal == SIGTERM ? "SIGTERM" : "SIGINT"): stopping; associations get \(config.shutdownTimeoutSeconds) s to finish")
+        await hl7?.shutdown()
         await listener.shutdown(timeout: .seconds(config.shutdownTimeoutSeconds))
         // Stores whose association was closed at the timeout may still be committing.
         _ = await archive.waitUntilIdle(timeout: .seconds(10))

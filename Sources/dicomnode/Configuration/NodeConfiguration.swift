@@ -15,6 +15,7 @@ struct NodeConfiguration: Codable, Equatable, Sendable {
     var remoteAEs: [RemoteAEEntry] = []
     var logging = Logging()
     var query = Query()
+    var worklist = Worklist()
     /// Seconds running associations get to finish after SIGTERM/SIGINT.
     var shutdownTimeoutSeconds = 30
 
@@ -118,6 +119,32 @@ struct NodeConfiguration: Codable, Equatable, Sendable {
         }
     }
 
+    /// Modality Worklist, MPPS and the HL7 order interface (PS3.4 Annexes K and F).
+    struct Worklist: Codable, Equatable, Sendable {
+        /// Offer the Modality Worklist FIND and MPPS SOP classes.
+        var enabled = true
+        var hl7Host = "0.0.0.0"
+        /// MLLP port for HL7 v2 ORM^O01 orders; 0 = no HL7 listener.
+        var hl7Port = 0
+        /// COMPLETED/DISCONTINUED entries are removed this many hours after their last change (0 = never).
+        var expireAfterHours = 24.0
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case enabled
+            case hl7Host = "hl7_host"
+            case hl7Port = "hl7_port"
+            case expireAfterHours = "expire_after_hours"
+        }
+
+        init() {}
+        init(from decoder: any Decoder) throws {
+            let d = Worklist(), c = try decoder.container(keyedBy: CodingKeys.self)
+            enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? d.enabled
+            hl7Host = try c.decodeIfPresent(String.self, forKey: .hl7Host) ?? d.hl7Host
+            hl7Port = try c.decodeIfPresent(Int.self, forKey: .hl7Port) ?? d.hl7Port
+            expireAfterHours = try c.decodeIfPresent(Double.self, forKey: .expireAfterHours) ?? d.expireAfterHours
+        }
+    }
+
     struct Logging: Codable, Equatable, Sendable {
         /// trace, debug, info, notice, warning, error, critical
         var level = "info"
@@ -134,7 +161,7 @@ struct NodeConfiguration: Codable, Equatable, Sendable {
         case aeTitle = "ae_title"
         case dimse, http, storage
         case remoteAEs = "remote_aes"
-        case logging, query
+        case logging, query, worklist
         case shutdownTimeoutSeconds = "shutdown_timeout_seconds"
     }
 
@@ -151,6 +178,7 @@ struct NodeConfiguration: Codable, Equatable, Sendable {
         remoteAEs = try c.decodeIfPresent([RemoteAEEntry].self, forKey: .remoteAEs) ?? d.remoteAEs
         logging = try c.decodeIfPresent(Logging.self, forKey: .logging) ?? d.logging
         query = try c.decodeIfPresent(Query.self, forKey: .query) ?? d.query
+        worklist = try c.decodeIfPresent(Worklist.self, forKey: .worklist) ?? d.worklist
         shutdownTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .shutdownTimeoutSeconds) ?? d.shutdownTimeoutSeconds
     }
 
@@ -166,6 +194,7 @@ struct NodeConfiguration: Codable, Equatable, Sendable {
             case .remoteAEs: keys += RemoteAEEntry.CodingKeys.allCases.map { "remote_aes[].\($0.rawValue)" }
             case .logging: keys += Logging.CodingKeys.allCases.map { "logging.\($0.rawValue)" }
             case .query: keys += Query.CodingKeys.allCases.map { "query.\($0.rawValue)" }
+            case .worklist: keys += Worklist.CodingKeys.allCases.map { "worklist.\($0.rawValue)" }
             default: keys.append(k.rawValue)
             }
         }
@@ -246,6 +275,8 @@ struct NodeConfiguration: Codable, Equatable, Sendable {
         try check(Self.isValidAETitle(aeTitle), "ae_title \"\(aeTitle)\" must be 1–16 characters, no backslash or control characters")
         try check((1...65535).contains(dimse.port), "dimse.port \(dimse.port) is not a TCP port")
         try check((1...65535).contains(http.port), "http.port \(http.port) is not a TCP port")
+        try check((0...65535).contains(worklist.hl7Port), "worklist.hl7_port \(worklist.hl7Port) is not a TCP port (0 = off)")
+        try check(worklist.expireAfterHours >= 0, "worklist.expire_after_hours must be 0 or more")
         // PS3.8 §D.1: a receiver's maximum length; below 4 KiB only wastes PDUs, above 16 MiB only wastes memory.
         try check((4096...16_777_216).contains(dimse.maxPDULength), "dimse.max_pdu_length must be 4096–16777216")
         try check(dimse.maxAssociations >= 1, "dimse.max_associations must be at least 1")
