@@ -7,8 +7,9 @@ server answers the same queries: Study Root, STUDY level by PatientID, by Patien
 SeriesInstanceUID (with its StudyInstanceUID, as a hierarchical SCP wants). Also C-ECHO, the
 floor of one round trip through this client.
 
-Latency = from the C-FIND-RQ being handed to pynetdicom to the final response (every pending
-response read and decoded). The client's TCP_NODELAY is set (pynetdicom leaves Nagle on). Prints,
+Latency = from the C-FIND-RQ being sent to the final response. With --client raw (the default) a
+raw-socket SCU (rawfind.py) reads every pending response but does not decode its data set, so the
+figure is the server's; with --client pynetdicom every response is decoded too. The client's TCP_NODELAY is set (pynetdicom leaves Nagle on). Prints,
 per server and query type, p50 / p95 in ms and the mean number of matches; with several servers
 also the ratios <server>/dicomnode (> 1: dicomnode is faster). A server that fails a query or
 returns a different number of matches than dicomnode is flagged.
@@ -27,8 +28,11 @@ import socket
 import sqlite3
 import statistics
 import sys
+import os
 import time
 from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 STUDY_ROOT_FIND = "1.2.840.10008.5.1.4.1.2.2.1"
 VERIFICATION = "1.2.840.10008.1.1"
@@ -86,6 +90,49 @@ def identifier(qtype: str, keys: dict[str, str]) -> Any:
     for kw, v in keys.items():
         setattr(ds, kw, v)
     return ds
+
+
+def run_server_raw(name: str, spec: str, queries: dict[str, list[dict[str, str]]], warmup: int) -> dict[str, Any]:
+    """Same measurement with the raw-socket SCU of rawfind.py: pending data sets are not decoded,
+    so the latency is the server's (and the loopback's), not pynetdicom's."""
+    from rawfind import RawFindClient
+
+    aet, _, hostport = spec.partition("@")
+    host, _, port = hostport.rpartition(":")
+    client = RawFindClient(aet, host, int(port))
+    result: dict[str, Any] = {}
+    try:
+        for qtype in TYPES:
+            lat, matches, errors = [], [], 0
+            items = queries[qtype]
+            for i, keys in enumerate(items[:warmup] + items):
+                ds = None if qtype == "echo" else identifier(qtype, keys)
+                t0 = time.perf_counter()
+                try:
+                    if ds is None:
+                        count, final = 0, client.echo()
+                    else:
+                        count, final = client.find(ds)
+                except (RuntimeError, OSError):
+                    count, final = 0, None
+                    client = RawFindClient(aet, host, int(port))
+                t1 = time.perf_counter()
+                if i < warmup:
+                    continue
+                if final != 0:
+                    errors += 1
+                lat.append((t1 - t0) * 1000)
+                matches.append(count)
+            lat.sort()
+            result[qtype] = {"p50": statistics.median(lat), "p95": lat[min(len(lat) - 1, int(0.95 * len(lat)))],
+                             "mean_matches": sum(matches) / len(matches), "matches": matches, "errors": errors,
+                             "n": len(lat)}
+    finally:
+        try:
+            client.release()
+        except OSError:
+            pass
+    return result
 
 
 def run_server(name: str, spec: str, queries: dict[str, list[dict[str, str]]], warmup: int) -> dict[str, Any]:
@@ -164,13 +211,17 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--title", default="")
     ap.add_argument("--json")
+    ap.add_argument("--client", choices=["raw", "pynetdicom"], default="raw",
+                    help="raw: rawfind.py, reads pending responses without decoding them (default); "
+                         "pynetdicom: decodes every response (adds ~0.5 ms per match)")
     a = ap.parse_args()
     queries = sample_queries(a.index, a.queries, a.seed)
     results: dict[str, dict[str, Any]] = {}
     for s in a.server:
         name, _, spec = s.partition("=")
         t0 = time.monotonic()
-        results[name] = run_server(name, spec, queries, a.warmup)
+        runner = run_server_raw if a.client == "raw" else run_server
+        results[name] = runner(name, spec, queries, a.warmup)
         print(f"find-bench: {name} done in {time.monotonic() - t0:.1f}s", file=sys.stderr, flush=True)
     names = list(results)
     ref = names[0]
