@@ -160,7 +160,7 @@ def main() -> int:
         r = run([MOVESCU, "-v", "-aet", "MOVESCU", "-aec", AET, "-aem", "NOSUCHAE", "-S",
                  "-k", "QueryRetrieveLevel=STUDY", "-k", f"StudyInstanceUID={ct_study}", "127.0.0.1", str(port)])
         out = r.stdout + r.stderr
-        checks.check("movescu unknown destination: A801", status_in(out, "a801") or "Move Destination unknown" in out,
+        checks.check("movescu unknown destination: A801", status_in(out, "a801") or "MoveDestinationUnknown" in out,
                      tail(out, 6))
 
         # --- getscu ----------------------------------------------------------------------------
@@ -298,8 +298,10 @@ def pynetdicom_checks(checks: Checks, port: int, py_port: int, dead_port: int, a
 
     def on_abort(event):  # noqa: ANN001
         count[0] += 1
-        if count[0] >= 2:
-            threading.Thread(target=lambda: (time.sleep(0.05), event.assoc.abort()), daemon=True).start()
+        if count[0] == 2:
+            # Abort while the node waits for this C-STORE-RSP.
+            threading.Thread(target=event.assoc.abort, daemon=True).start()
+            time.sleep(1.0)
         return 0x0000
 
     scp = AE(ae_title=ABORTER)
