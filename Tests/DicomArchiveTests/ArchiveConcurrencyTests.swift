@@ -172,6 +172,9 @@ final class SlowIndex: ArchiveIndex {
     func instances(limit: Int, offset: Int) async throws(ArchiveError) -> [IndexedInstance] { try await base.instances(limit: limit, offset: offset) }
     func deleteInstance(sopInstanceUID: String) async throws(ArchiveError) -> IndexedInstance? { try await base.deleteInstance(sopInstanceUID: sopInstanceUID) }
     func allObjectPaths() async throws(ArchiveError) -> [IndexedInstance] { try await base.allObjectPaths() }
+    func find(_ query: IndexQuery, pageSize: Int, each: @Sendable ([QueryMatch]) async -> Bool) async throws(ArchiveError) -> FindSummary {
+        try await base.find(query, pageSize: pageSize, each: each)
+    }
     func decisionInputs(sopInstanceUID: String, studyInstanceUID: String, seriesInstanceUID: String)
         async throws(ArchiveError) -> DecisionInputs {
         try await base.decisionInputs(sopInstanceUID: sopInstanceUID, studyInstanceUID: studyInstanceUID,
