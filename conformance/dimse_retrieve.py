@@ -252,6 +252,37 @@ def pynetdicom_checks(checks: Checks, port: int, py_port: int, dead_port: int, a
                  and final.NumberOfFailedSuboperations == len(exp),
                  f"final {final and hex(final.Status)}, failed list {len(failed_list)}")
 
+    # C-CANCEL-RQ after the first sub-operation: FE00 with the counts (PS3.4 §C.4.3.3.3)
+    got.clear()
+    ae = AE(ae_title="PYGET")
+    get_cx = ae.add_requested_context(StudyRootQueryRetrieveInformationModelGet)
+    for c in storage:
+        ae.add_requested_context(c)
+
+    def on_store_cancel(event):  # noqa: ANN001
+        got.add(str(event.dataset.SOPInstanceUID))
+        if len(got) == 1:
+            cx = next(c for c in event.assoc.accepted_contexts
+                      if c.abstract_syntax == StudyRootQueryRetrieveInformationModelGet)
+            event.assoc.send_c_cancel(1, cx.context_id)
+        return 0x0000
+
+    assoc = ae.associate("127.0.0.1", port, ae_title=AET, ext_neg=roles, evt_handlers=[(evt.EVT_C_STORE, on_store_cancel)])
+    final = None
+    if assoc.is_established:
+        for status, _ in assoc.send_c_get(identifier(series_study), StudyRootQueryRetrieveInformationModelGet, msg_id=1):
+            if status is not None and status.Status != 0xFF00:
+                final = status
+        assoc.release()
+    exp = by_study[series_study]
+    checks.check("pynetdicom C-GET cancelled after the first sub-operation: FE00 with counts",
+                 final is not None and final.Status == 0xFE00 and len(got) < len(exp)
+                 and final.NumberOfCompletedSuboperations == len(got)
+                 and final.NumberOfRemainingSuboperations == len(exp) - len(got),
+                 f"final {final and hex(final.Status)}, received {len(got)}/{len(exp)}, "
+                 f"remaining {final and final.get('NumberOfRemainingSuboperations')}")
+    del get_cx
+
     # C-MOVE to a pynetdicom storage SCP
     moved: set[str] = set()
 
