@@ -163,6 +163,15 @@ def main() -> int:
         checks.check("movescu unknown destination: A801", status_in(out, "a801") or "MoveDestinationUnknown" in out,
                      tail(out, 6))
 
+        out = work / "move-nokey"
+        with StoreSCP(dest_port, out):
+            r = run([MOVESCU, "-v", "-aet", "MOVESCU", "-aec", AET, "-aem", DEST, "-S",
+                     "-k", "QueryRetrieveLevel=STUDY", "127.0.0.1", str(port)])
+        out_text = r.stdout + r.stderr
+        checks.check("movescu without StudyInstanceUID: A900, nothing sent",
+                     ("a900" in out_text.lower() or "DataSetDoesNotMatchSOPClass" in out_text) and not received(out),
+                     tail(out_text, 4))
+
         # --- getscu ----------------------------------------------------------------------------
         out = work / "get"
         out.mkdir()

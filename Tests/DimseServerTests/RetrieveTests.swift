@@ -1,3 +1,4 @@
+import DicomArchive
 import DicomCore
 import Testing
 @testable import DimseServer
@@ -83,6 +84,19 @@ struct RetrieveTests {
         #expect(r.status == .success)
         #expect(r.command.numberOfCompletedSuboperations == 0)
         #expect(r.command.numberOfFailedSuboperations == 0)
+    }
+
+    @Test("a retrieve identifier without its level's unique key is refused (the whole level would match)")
+    func uniqueKeyRequired() throws {
+        var ds = DataSet()
+        try ds.set(.queryRetrieveLevel, string: "STUDY")
+        ds[Tag(0x0020, 0x000D)] = DataElement(tag: Tag(0x0020, 0x000D), vr: .UI, value: .bytes([]))
+        #expect(RetrieveSelection.missingUniqueKey(ds, level: .study) == "StudyInstanceUID")
+        #expect(RetrieveSelection.missingUniqueKey(ds, level: .series) == "SeriesInstanceUID")
+        try ds.set(Tag(0x0020, 0x000D), strings: ["1.2.3", "1.2.4"], vr: .UI)
+        #expect(RetrieveSelection.missingUniqueKey(ds, level: .study) == nil)
+        try ds.set(Tag(0x0010, 0x0020), string: "PAT1", vr: .LO)
+        #expect(RetrieveSelection.missingUniqueKey(ds, level: .patient) == nil)
     }
 
     @Test("C-MOVE sub-association: a compressed stored syntax gets its own context beside the native pair")

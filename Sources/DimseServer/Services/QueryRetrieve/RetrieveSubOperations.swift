@@ -2,6 +2,7 @@
 // identifier selects, and the sub-operation counts and statuses of PS3.4 Tables C.4-2 / C.4-3.
 import DicomArchive
 import DicomCore
+import Foundation
 import Synchronization
 
 /// One stored instance a retrieve sends.
@@ -121,6 +122,10 @@ struct RetrieveSelection: Sendable {
         } catch {
             return .failure(ReplyError(reply: DimseReply(status: error.dimseStatus, comment: error.errorComment)))
         }
+        if let missing = Self.missingUniqueKey(identifier, level: parsed.level) {
+            return .failure(ReplyError(reply: DimseReply(status: .dataSetDoesNotMatchSOPClass,
+                                                         comment: "\(missing) is required at \(parsed.level.rawValue) level")))
+        }
         // PS3.4 §C.4.2.2.1: every instance at and below the level the unique keys select.
         let query = IndexQuery(level: .image, conditions: parsed.query.conditions,
                                personNameCaseInsensitive: personNameCaseInsensitive, limit: 0, returnKeys: [])
@@ -143,6 +148,19 @@ struct RetrieveSelection: Sendable {
     }
 
     struct ReplyError: Error { var reply: DimseReply }
+
+    /// PS3.4 §C.4.2.2.1 / §C.4.3.2.1: a retrieve identifier holds the unique key of its level with
+    /// a value (a missing one would select everything). Returns the keyword of the missing key.
+    static func missingUniqueKey(_ identifier: DataSet, level: QueryLevel) -> String? {
+        let (tag, keyword): (Tag, String) = switch level {
+        case .patient: (Tag(0x0010, 0x0020), "PatientID")
+        case .study: (Tag(0x0020, 0x000D), "StudyInstanceUID")
+        case .series: (Tag(0x0020, 0x000E), "SeriesInstanceUID")
+        case .image: (Tag(0x0008, 0x0018), "SOPInstanceUID")
+        }
+        let values = identifier.strings(tag).map { $0.trimmingCharacters(in: .whitespaces) }
+        return values.contains(where: { !$0.isEmpty }) ? nil : keyword
+    }
 
     private final class Collector: Sendable {
         let items = Mutex<[RetrieveInstance]>([])
