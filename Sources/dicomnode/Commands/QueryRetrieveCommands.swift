@@ -110,7 +110,7 @@ struct FindCommand: AsyncParsableCommand {
                 }
             }
         }
-        printError("find: \(all.count) match(es), final status \(status)")
+        FileHandleOutput.write("find: \(all.count) match(es), final status \(status)\n", fd: 2)
         if status != .success { throw ExitCode(1) }
     }
 }
