@@ -7,9 +7,9 @@ struct DicomNode: AsyncParsableCommand {
         commandName: "dicomnode",
         abstract: "A DICOM network node: archive, DIMSE and DICOMweb server, and operator tools.",
         version: DicomFile.implementationVersionName,
-        subcommands: [ServeCommand.self, EchoCommand.self, StoreCommand.self, ImportCommand.self, CheckCommand.self,
-                      DumpCommand.self, JSONCommand.self, XMLCommand.self, ConvertCommand.self,
-                      WorklistCommand.self]
+        subcommands: [ServeCommand.self, EchoCommand.self, StoreCommand.self, FindCommand.self, MoveCommand.self, GetCommand.self,
+                      ImportCommand.self, CheckCommand.self, DumpCommand.self, JSONCommand.self, XMLCommand.self,
+                      ConvertCommand.self, WorklistCommand.self]
     )
 }
 

@@ -43,7 +43,7 @@ struct WorklistStoreTests {
         var item = try Self.item(name: "王^小东", patientID: "P2", accession: "A2", station: "MR01", modality: "MR",
                                  date: "20261125", time: "1015", spsID: "S2")
         try item.set(.requestedProcedureDescription, string: "MR knee")
-        try await store.add(item)
+        _ = try await store.add(item)
         let all = try await store.entries(WorklistPrefilter())
         #expect(all.count == 1)
         let got = try #require(all.first)
@@ -53,7 +53,7 @@ struct WorklistStoreTests {
         #expect(got.status == .scheduled)
         #expect(got.item.sequence(.scheduledProcedureStepSequence)?.first?.string(.scheduledProcedureStepStatus) == "SCHEDULED")
         // Same accession and SPS ID: replaced, not duplicated.
-        try await store.add(item)
+        _ = try await store.add(item)
         #expect(try await store.entries(WorklistPrefilter()).count == 1)
     }
 
@@ -62,9 +62,9 @@ struct WorklistStoreTests {
         let root = TemporaryRoot()
         try FileManager.default.createDirectory(atPath: root.path, withIntermediateDirectories: true)
         let store = try SQLiteWorklistStore(dataDirectory: root.path)
-        try await store.add(Self.item(name: "A^B", patientID: "P1", accession: "A1", station: "CT01", modality: "CT",
+        _ = try await store.add(Self.item(name: "A^B", patientID: "P1", accession: "A1", station: "CT01", modality: "CT",
                                       date: "20261124", time: "0900", spsID: "S1"))
-        try await store.add(Self.item(name: "C^D", patientID: "P2", accession: "A2", station: "CT01", modality: "CT",
+        _ = try await store.add(Self.item(name: "C^D", patientID: "P2", accession: "A2", station: "CT01", modality: "CT",
                                       date: "20261124", time: "1000", spsID: "S2"))
         #expect(try await store.setStatus(.completed, where: WorklistStepKey()) == 0)
         #expect(try await store.setStatus(.completed, where: WorklistStepKey(scheduledProcedureStepID: "S1")) == 1)

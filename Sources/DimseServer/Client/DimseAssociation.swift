@@ -64,7 +64,9 @@ public final class DimseAssociation: Sendable {
     public static func open(to remote: RemoteAE, callingAETitle: String, contexts: [ProposedContext],
                             group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
                             maxPDULength: UInt32 = 262_144, connectTimeout: TimeAmount = .seconds(10),
-                            responseTimeout: Duration = .seconds(120)) async throws -> DimseAssociation {
+                            responseTimeout: Duration = .seconds(120),
+                            roleSelections: [RoleSelection] = [],
+                            storeHandler: IncomingStoreHandler? = nil) async throws -> DimseAssociation {
         let channel = try await ClientBootstrap(group: group)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -73,7 +75,7 @@ public final class DimseAssociation: Sendable {
                     let ops = channel.pipeline.syncOperations
                     try ops.addHandler(ByteToMessageHandler(PDUDecoder(maxLength: max(maxPDULength, 1 << 20))))
                     try ops.addHandler(MessageToByteHandler(PDUEncoder()))
-                    try ops.addHandler(RequestorHandler())
+                    try ops.addHandler(RequestorHandler(storeHandler: storeHandler))
                 }
             }
             .connect(host: remote.host, port: remote.port)
@@ -88,6 +90,7 @@ public final class DimseAssociation: Sendable {
                              userInformation: UserInformation(items: [
                                  .maximumLength(maxPDULength),
                                  .implementationClassUID(DicomFile.implementationClassUID),
+                             ] + roleSelections.map { .roleSelection($0) } + [
                                  .implementationVersionName(DicomFile.implementationVersionName),
                              ]))
         let promise = channel.eventLoop.makePromise(of: AssociateAC.self)
@@ -108,7 +111,7 @@ public final class DimseAssociation: Sendable {
                                 remote: remote, responseTimeout: responseTimeout)
     }
 
-    private func messageID() -> UInt16 {
+    func messageID() -> UInt16 {
         nextMessageID.withLock { id in
             defer { id = id == UInt16.max ? 1 : id + 1 }
             return id
@@ -117,8 +120,10 @@ public final class DimseAssociation: Sendable {
 
     /// Sends a command (and data set bytes, or the parts `streaming` sends after the command)
     /// and waits for the final response, at most `responseTimeout`.
-    private func send(command: CommandSet, dataSet: ByteBuffer?, contextID: UInt8,
+    func send(command: CommandSet, dataSet: ByteBuffer?, contextID: UInt8, timeout limit: Duration? = nil,
+                      onResponse: ResponseObserver? = nil,
                       streaming: (() async throws -> Void)? = nil) async throws -> CommandSet {
+        let responseTimeout = limit ?? self.responseTimeout
         let id = command.messageID ?? 0
         var pdus = PDataTF.fragments(of: command.encoded(), contextID: contextID, isCommand: true, maxPDULength: peerMaxPDULength)
         if let dataSet {
@@ -129,7 +134,7 @@ public final class DimseAssociation: Sendable {
             promise.fail(AssociationError.timeout("the response to message \(id)"))
         }
         defer { timeout.cancel() }
-        try await channel.writeAndFlush(RequestorCommand.message(pdus, messageID: id, promise))
+        try await channel.writeAndFlush(RequestorCommand.message(pdus, messageID: id, promise, onResponse: onResponse))
         if let streaming { try await streaming() }
         return try await promise.futureResult.get()
     }
@@ -184,7 +189,9 @@ public final class DimseAssociation: Sendable {
     /// bounded whatever the file size); otherwise the file is converted among the native syntaxes.
     /// - Throws: `AssociationError.noContext` when no accepted context fits, a read error, or
     ///   `DicomWriteError.needsCodec` when only a (de)compression would make it fit.
-    public func store(file path: String) async throws -> StoreResult {
+    /// - Parameter moveOriginator: for a C-MOVE sub-operation, the Move Originator AE Title and
+    ///   Message ID (PS3.7 §9.1.1.1.10-11).
+    public func store(file path: String, moveOriginator: (aeTitle: String, messageID: UInt16)? = nil) async throws -> StoreResult {
         let source = try FileByteSource(path: path)
         let head = try DicomFile.read(source: source, options: .headersOnly)
         let ds = head.dataSet
@@ -199,7 +206,7 @@ public final class DimseAssociation: Sendable {
         if let same = candidates.first(where: { $0.transferSyntax == own.uid }),
            !own.isDeflated, head.dataSetEncoding == DataSetEncoding(own), head.dataSetOffset <= source.length {
             return try await streamStore(source: source, from: head.dataSetOffset, sopClassUID: sopClass,
-                                         sopInstanceUID: sopInstance, contextID: same.id)
+                                         sopInstanceUID: sopInstance, contextID: same.id, moveOriginator: moveOriginator)
         }
         let file = try DicomFile.read(source: source)
         let bytes: [UInt8]
@@ -224,19 +231,24 @@ public final class DimseAssociation: Sendable {
         }
         var buffer = channel.allocator.buffer(capacity: bytes.count)
         buffer.writeBytes(bytes)
-        return try await store(sopClassUID: sopClass, sopInstanceUID: sopInstance, dataSet: buffer, contextID: contextID)
+        return try await store(sopClassUID: sopClass, sopInstanceUID: sopInstance, dataSet: buffer, contextID: contextID,
+                               moveOriginator: moveOriginator)
     }
 
     /// C-STORE whose data set is read from `source` in parts of about 1 MiB, each sent before
     /// the next is read.
     private func streamStore(source: FileByteSource, from offset: UInt64, sopClassUID: String, sopInstanceUID: String,
-                             contextID: UInt8) async throws -> StoreResult {
+                             contextID: UInt8, moveOriginator: (aeTitle: String, messageID: UInt16)?) async throws -> StoreResult {
         let total = Int(source.length - offset)
         guard total > 0 else { throw AssociationError.noContext("\(source.path ?? "file"): an empty data set") }
-        let rsp = try await send(command: storeCommand(sopClassUID: sopClassUID, sopInstanceUID: sopInstanceUID),
-                                 dataSet: nil, contextID: contextID) {
-            try await self.streamDataSet(from: source, offset: offset, contextID: contextID)
+        var c = storeCommand(sopClassUID: sopClassUID, sopInstanceUID: sopInstanceUID)
+        if let moveOriginator {
+            c.moveOriginatorApplicationEntityTitle = moveOriginator.aeTitle
+            c.moveOriginatorMessageID = moveOriginator.messageID
         }
+        let rsp = try await send(command: c, dataSet: nil, contextID: contextID, streaming: {
+            try await self.streamDataSet(from: source, offset: offset, contextID: contextID)
+        })
         return StoreResult(status: rsp.status ?? .processingFailure, errorComment: rsp.errorComment, bytes: total)
     }
 

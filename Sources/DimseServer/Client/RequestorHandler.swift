@@ -44,13 +44,21 @@ extension AssociateRJ {
 /// What a requestor sends down the pipeline; the handler turns each into state machine events.
 enum RequestorCommand {
     case associate(AssociateRQ, EventLoopPromise<AssociateAC>)
-    /// PDUs of one message; the promise gets the response command (and nil for no response wanted).
-    case message([PDataTF], messageID: UInt16, EventLoopPromise<CommandSet>?)
+    /// PDUs of one message; the promise gets the final response command (and nil for no response
+    /// wanted); `onResponse` sees every response to it, pending ones too, with its data set.
+    case message([PDataTF], messageID: UInt16, EventLoopPromise<CommandSet>?, onResponse: ResponseObserver? = nil)
     /// More P-DATA of the message being sent (a data set streamed in parts).
     case continuation([PDataTF])
     case release(EventLoopPromise<Void>)
     case abort
 }
+
+/// Sees each response (pending and final) to one request with its data set bytes (PS3.7 §9.1.2–9.1.4).
+typealias ResponseObserver = @Sendable (CommandSet, [UInt8]?) -> Void
+
+/// Answers a C-STORE-RQ the peer sends on our association (C-GET sub-operations, PS3.4 §C.4.3):
+/// the command, the context's transfer syntax and the data set bytes in; the status out.
+public typealias IncomingStoreHandler = @Sendable (CommandSet, String, [UInt8]) -> DimseStatus
 
 final class RequestorHandler: ChannelDuplexHandler {
     typealias InboundIn = PDU
@@ -62,6 +70,19 @@ final class RequestorHandler: ChannelDuplexHandler {
     private var associatePromise: EventLoopPromise<AssociateAC>?
     private var releasePromise: EventLoopPromise<Void>?
     private var responses: [UInt16: EventLoopPromise<CommandSet>] = [:]
+    private var observers: [UInt16: ResponseObserver] = [:]
+    /// The message arriving now when it has a data set: a response to us or a C-STORE-RQ.
+    private enum Incoming {
+        case none
+        case response(CommandSet, ByteBuffer)
+        case store(CommandSet, contextID: UInt8, ByteBuffer)
+        case ignore
+    }
+    private var incoming: Incoming = .none
+    private let storeHandler: IncomingStoreHandler?
+    /// Accepted contexts' transfer syntaxes, from the AC.
+    private var acceptedSyntaxes: [UInt8: String] = [:]
+    private var peerMaxPDULength: UInt32 = 0
     private var assembler = MessageAssembler()
     private var pendingRQ: AssociateRQ?
     private var failure: AssociationError?
@@ -71,8 +92,9 @@ final class RequestorHandler: ChannelDuplexHandler {
     private let artimTimeout: TimeAmount
     private var artim: Scheduled<Void>?
 
-    init(artimTimeout: TimeAmount = .seconds(30)) {
+    init(artimTimeout: TimeAmount = .seconds(30), storeHandler: IncomingStoreHandler? = nil) {
         self.artimTimeout = artimTimeout
+        self.storeHandler = storeHandler
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -96,12 +118,13 @@ final class RequestorHandler: ChannelDuplexHandler {
             pendingRQ = rq
             run(.evt1)                                   // AE-1: connect (already connected) → Sta4
             run(.evt2)                                   // transport confirmed → AE-2: send RQ, Sta5
-        case .message(let pdus, let messageID, let p):
+        case .message(let pdus, let messageID, let p, let onResponse):
             guard machine.state == .sta6 else {
                 p?.fail(failure ?? AssociationError.closed("association not established (\(machine.state))"))
                 break
             }
             if let p { responses[messageID] = p }
+            if let onResponse { observers[messageID] = onResponse }
             sendPData(pdus, context: context, lastWrite: nil)
         case .continuation(let pdus):
             guard machine.state == .sta6 else {
@@ -143,6 +166,10 @@ final class RequestorHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .associateAC(let ac):
+            peerMaxPDULength = ac.userInformation.maximumLength ?? 0
+            for r in ac.presentationContexts where r.result == .acceptance {
+                if let ts = r.transferSyntax { acceptedSyntaxes[r.id] = ts }
+            }
             associatePromise?.succeed(ac)
             associatePromise = nil
             run(.evt3)
@@ -155,11 +182,13 @@ final class RequestorHandler: ChannelDuplexHandler {
             run(.evt10)
             for pdv in p.pdvs {
                 do {
-                    if case .command(let command, _, _)? = try assembler.feed(pdv),
-                       let id = command.messageIDBeingRespondedTo,
-                       command.status?.category != .pending,
-                       let promise = responses.removeValue(forKey: id) {
-                        promise.succeed(command)
+                    switch try assembler.feed(pdv) {
+                    case .command(let command, let contextID, let expectsDataSet)?:
+                        commandArrived(command, contextID: contextID, expectsDataSet: expectsDataSet, context: context)
+                    case .dataFragment(var bytes, _, let isLast)?:
+                        dataArrived(&bytes, isLast: isLast, context: context)
+                    case nil:
+                        break
                     }
                 } catch {
                     fail(.protocolError(error.description))
@@ -175,6 +204,76 @@ final class RequestorHandler: ChannelDuplexHandler {
             fail(.aborted(source: a.source, reason: a.reason))
             run(.evt16(source: a.source, reason: a.reason))
         }
+    }
+
+    /// A response goes to its waiter; a C-STORE-RQ (C-GET sub-operation) to the store handler.
+    private func commandArrived(_ command: CommandSet, contextID: UInt8, expectsDataSet: Bool, context: ChannelHandlerContext) {
+        if command.commandField?.isResponse == true {
+            if expectsDataSet { incoming = .response(command, ByteBuffer()) } else { deliver(command, dataSet: nil) }
+        } else if command.commandField == .cStoreRQ {
+            if expectsDataSet {
+                incoming = .store(command, contextID: contextID, ByteBuffer())
+            } else {
+                answerStore(command, contextID: contextID, status: .cannotUnderstand, context: context)
+            }
+        } else {
+            // PS3.7 §C.5.17: a request we do not serve as a requestor.
+            if expectsDataSet { incoming = .ignore }
+            var rsp = CommandSet()
+            rsp.commandField = CommandField(rawValue: 0x8000 | (command.commandField?.rawValue ?? 0))
+            rsp.messageIDBeingRespondedTo = command.messageID ?? 0
+            rsp.affectedSOPClassUID = command.affectedSOPClassUID
+            rsp.commandDataSetType = CommandSet.noDataSet
+            rsp.status = .unrecognizedOperation
+            sendPData(PDataTF.fragments(of: rsp.encoded(), contextID: contextID, isCommand: true, maxPDULength: peerMaxPDULength),
+                      context: context, lastWrite: nil)
+        }
+    }
+
+    private func dataArrived(_ bytes: inout ByteBuffer, isLast: Bool, context: ChannelHandlerContext) {
+        let current = incoming
+        incoming = .none                                 // keeps the buffers uniquely referenced
+        switch current {
+        case .response(let command, var buffer):
+            buffer.writeBuffer(&bytes)
+            if isLast { deliver(command, dataSet: Array(buffer.readableBytesView)) } else { incoming = .response(command, buffer) }
+        case .store(let command, let contextID, var buffer):
+            buffer.writeBuffer(&bytes)
+            if isLast {
+                let status = storeHandler.map {
+                    $0(command, acceptedSyntaxes[contextID] ?? "1.2.840.10008.1.2", Array(buffer.readableBytesView))
+                } ?? .unrecognizedOperation
+                answerStore(command, contextID: contextID, status: status, context: context)
+            } else {
+                incoming = .store(command, contextID: contextID, buffer)
+            }
+        case .ignore:
+            if !isLast { incoming = .ignore }
+        case .none:
+            break
+        }
+    }
+
+    private func deliver(_ command: CommandSet, dataSet: [UInt8]?) {
+        guard let id = command.messageIDBeingRespondedTo else { return }
+        observers[id]?(command, dataSet)
+        if command.status?.category != .pending {
+            observers.removeValue(forKey: id)
+            responses.removeValue(forKey: id)?.succeed(command)
+        }
+    }
+
+    /// C-STORE-RSP (PS3.7 §9.3.1.2).
+    private func answerStore(_ command: CommandSet, contextID: UInt8, status: DimseStatus, context: ChannelHandlerContext) {
+        var rsp = CommandSet()
+        rsp.commandField = .cStoreRSP
+        rsp.messageIDBeingRespondedTo = command.messageID ?? 0
+        rsp.affectedSOPClassUID = command.affectedSOPClassUID
+        rsp.affectedSOPInstanceUID = command.affectedSOPInstanceUID
+        rsp.commandDataSetType = CommandSet.noDataSet
+        rsp.status = status
+        sendPData(PDataTF.fragments(of: rsp.encoded(), contextID: contextID, isCommand: true, maxPDULength: peerMaxPDULength),
+                  context: context, lastWrite: nil)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -202,6 +301,7 @@ final class RequestorHandler: ChannelDuplexHandler {
         associatePromise = nil
         for (_, p) in responses { p.fail(error) }
         responses.removeAll()
+        observers.removeAll()
     }
 
     // MARK: - The machine

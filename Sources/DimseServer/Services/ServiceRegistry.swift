@@ -48,6 +48,25 @@ public struct ServiceRegistry: Sendable {
             items.append(.sopClassExtendedNegotiation(SOPClassExtendedNegotiation(
                 sopClassUID: uid, serviceClassApplicationInformation: answer)))
         }
+        items += roleSelections(for: rq, accepted: accepted)
+        return items
+    }
+
+    /// PS3.7 §D.3.3.4: the answer to each SCP/SCU Role Selection item for an accepted Storage
+    /// SOP class when a C-GET provider is registered — the requestor may take the roles it
+    /// proposed (SCP: it receives C-GET's C-STORE sub-operations, PS3.4 §C.4.3; SCU: it stores
+    /// to us). Other proposals get no item: the default roles stand.
+    public func roleSelections(for rq: AssociateRQ, accepted: [AcceptedContext]) -> [UserInformation.Item] {
+        guard providers.contains(where: { $0.commandFields.contains(.cGetRQ) }) else { return [] }
+        let acceptedClasses = Set(accepted.map(\.abstractSyntax))
+        var seen: Set<String> = []
+        var items: [UserInformation.Item] = []
+        for proposed in rq.userInformation.roleSelections {
+            let uid = proposed.sopClassUID.trimmingCharacters(in: CharacterSet(charactersIn: " \0"))
+            guard StorageSOPClasses.all.contains(uid), acceptedClasses.contains(uid), seen.insert(uid).inserted else { continue }
+            items.append(.roleSelection(RoleSelection(sopClassUID: uid, scuRole: proposed.scuRole && storage != nil,
+                                                      scpRole: proposed.scpRole)))
+        }
         return items
     }
 }

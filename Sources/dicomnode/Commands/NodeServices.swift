@@ -8,11 +8,23 @@ enum NodeServices {
         var qr = QueryRetrieveSettings(aeTitle: config.aeTitle)
         qr.personNameCaseInsensitive = config.query.personNameCaseInsensitive
         qr.resultLimit = config.query.resultLimit
+        // PS3.4 §C.4.2.1.2: a Move Destination must be a remote AE we know (A801 otherwise).
+        var destinations: [String: RemoteAE] = [:]
+        for r in config.remoteAEs where destinations[r.aeTitle] == nil {
+            destinations[r.aeTitle] = RemoteAE(aeTitle: r.aeTitle, host: r.host, port: r.port)
+        }
+        let known = destinations
+        let store = archive.store
+        let localPath: @Sendable (String) -> String? = { store.localPath($0) }
         return ServiceRegistry(
             storage: ArchiveStorageProvider(archive: archive, aeTitle: config.aeTitle),
             providers: [
                 QueryRetrieveFindProvider(index: archive.index, settings: qr, logger: Logger(label: "dicomnode.find")),
                 StorageCommitmentProvider(index: archive.index, aeTitle: config.aeTitle, logger: Logger(label: "dicomnode.stgcmt")),
+                QueryRetrieveMoveProvider(index: archive.index, localPath: localPath, settings: qr,
+                                          destinations: { known[$0] }, logger: Logger(label: "dicomnode.move")),
+                QueryRetrieveGetProvider(index: archive.index, localPath: localPath, settings: qr,
+                                         logger: Logger(label: "dicomnode.get")),
             ] + worklistProviders(config: config, store: worklist))
     }
 
