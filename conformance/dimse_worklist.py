@@ -280,6 +280,28 @@ def main() -> int:
         rc, rsps = findscu(node.port, with_key(BASE_KEYS, "PatientID", "NOBODY"), out)
         checks.check("findscu -W no match: 0 responses, success", rc == 0 and rsps == [], f"rc {rc}, {len(rsps)}")
 
+        # --- dicomnode worklist find (our SCU) against the node, compared with what findscu saw --------
+        r = run([node.binary, "worklist", "find", "--to", f"{node.aet}@127.0.0.1:{node.port}", "--json",
+                 "-k", "SpecificCharacterSet=ISO_IR 192", "-k", "PatientName=王*", "-k", "AccessionNumber",
+                 "-k", "ScheduledProcedureStepSequence[0].Modality", "-k", "ScheduledProcedureStepSequence[0].ScheduledStationAETitle"])
+        got = None
+        try:
+            got = json.loads(r.stdout)
+        except ValueError:
+            pass
+        ok = (r.returncode == 0 and isinstance(got, list) and len(got) == 1
+              and got[0].get("00100010", {}).get("Value", [{}])[0].get("Alphabetic") == "王^小东"
+              and got[0].get("00080050", {}).get("Value") == ["A2"]
+              and got[0].get("00400100", {}).get("Value", [{}])[0].get("00080060", {}).get("Value") == ["MR"]
+              and got[0].get("00400100", {}).get("Value", [{}])[0].get("00400001", {}).get("Value") == ["MR01"])
+        checks.check("dicomnode worklist find --json 王*: entry A2 with its name, modality and station", ok,
+                     tail(r.stdout + r.stderr))
+        r = run([node.binary, "worklist", "find", "--to", f"{node.aet}@127.0.0.1:{node.port}",
+                 "-k", "ScheduledProcedureStepSequence[0].Modality=CT", "-k", "AccessionNumber"])
+        accs = sorted(line.split("= ")[1] for line in r.stdout.splitlines() if "AccessionNumber =" in line)
+        checks.check("dicomnode worklist find modality CT: A1 and A3 (as findscu -W)", r.returncode == 0 and accs == ["A1", "A3"],
+                     tail(r.stdout + r.stderr))
+
         # --- pynetdicom ---------------------------------------------------------------------------------
         ae = AE(ae_title=CALLING)
         ae.add_requested_context(ModalityWorklistInformationFind)

@@ -53,8 +53,14 @@ extension DimseAssociation {
     /// as it arrives. Returns the final status.
     public func find(model: QueryRetrieveModel, identifier: DataSet, timeout: Duration = .seconds(3600),
                      onMatch: @escaping @Sendable (DataSet) -> Void) async throws -> DimseStatus {
-        let ts = try acceptedContext(for: model.findSOPClass).transferSyntax
-        let (final, _) = try await request(.cFindRQ, sopClass: model.findSOPClass, identifier: identifier, timeout: timeout) { rsp, bytes in
+        try await find(sopClass: model.findSOPClass, identifier: identifier, timeout: timeout, onMatch: onMatch)
+    }
+
+    /// C-FIND on any FIND SOP class (Query/Retrieve, Modality Worklist PS3.4 §K.4.1).
+    public func find(sopClass: String, identifier: DataSet, timeout: Duration = .seconds(3600),
+                     onMatch: @escaping @Sendable (DataSet) -> Void) async throws -> DimseStatus {
+        let ts = try acceptedContext(for: sopClass).transferSyntax
+        let (final, _) = try await request(.cFindRQ, sopClass: sopClass, identifier: identifier, timeout: timeout) { rsp, bytes in
             guard rsp.status?.category == .pending, let bytes,
                   let ds = try? DimseDataSetCoding.decode(bytes, transferSyntax: ts) else { return }
             onMatch(ds)

@@ -41,15 +41,30 @@ struct QueryRetrieveOptions: ParsableArguments {
         var ds = DataSet()
         do {
             try ds.set(.queryRetrieveLevel, string: level.uppercased(), vr: .CS)
-            for key in k {
-                let (name, value) = key.firstIndex(of: "=").map { (String(key[..<$0]), String(key[key.index(after: $0)...])) }
+        } catch {
+            throw ValidationError("bad level: \(error)")
+        }
+        try Self.addKeys(k, to: &ds)
+        return ds
+    }
+
+    /// Adds findscu-style keys: KEYWORD=VALUE, gggg,eeee=VALUE, and one level of sequence
+    /// nesting as Sequence[0].Keyword=VALUE (the item is the sequence's first; an empty
+    /// Sequence key asks for the whole sequence).
+    static func addKeys(_ keys: [String], to ds: inout DataSet) throws {
+        do {
+            for key in keys {
+                let (path, value) = key.firstIndex(of: "=").map { (String(key[..<$0]), String(key[key.index(after: $0)...])) }
                     ?? (key, "")
-                guard let tag = Self.tag(name) else { throw ValidationError("unknown key '\(name)'") }
-                let vr = DataDictionary.entry(for: tag)?.vrs.first ?? .LO
-                if value.isEmpty {
-                    if vr == .SQ { ds.set(tag, sequence: []) } else { ds[tag] = DataElement(tag: tag, vr: vr, value: .bytes([])) }
+                if let dot = path.firstIndex(of: ".") {
+                    let seqName = String(path[..<dot]).replacingOccurrences(of: "[0]", with: "")
+                    guard let seqTag = tag(seqName) else { throw ValidationError("unknown key '\(seqName)'") }
+                    var item = ds.sequence(seqTag)?.first ?? DataSet()
+                    item.characterSet = ds.characterSet
+                    try set(String(path[path.index(after: dot)...]), value, in: &item)
+                    ds.set(seqTag, sequence: [item])
                 } else {
-                    try ds.set(tag, strings: value.split(separator: "\\", omittingEmptySubsequences: false).map(String.init), vr: vr)
+                    try set(path, value, in: &ds)
                 }
             }
         } catch let e as ValidationError {
@@ -57,7 +72,17 @@ struct QueryRetrieveOptions: ParsableArguments {
         } catch {
             throw ValidationError("bad key: \(error)")
         }
-        return ds
+    }
+
+    private static func set(_ name: String, _ value: String, in ds: inout DataSet) throws {
+        guard let tag = tag(name) else { throw ValidationError("unknown key '\(name)'") }
+        let vr = DataDictionary.entry(for: tag)?.vrs.first ?? .LO
+        if value.isEmpty {
+            if vr == .SQ { if ds[tag] == nil { ds.set(tag, sequence: []) } } else { ds[tag] = DataElement(tag: tag, vr: vr, value: .bytes([])) }
+        } else {
+            try ds.set(tag, strings: value.split(separator: "\\", omittingEmptySubsequences: false).map(String.init), vr: vr)
+        }
+        if tag == .specificCharacterSet { ds.characterSet = SpecificCharacterSet(terms: ds.strings(tag)) }
     }
 
     /// "PatientName" or "0010,0010".
@@ -96,23 +121,36 @@ struct FindCommand: AsyncParsableCommand {
             printError("find \(peer): \(error)")
             throw ExitCode(1)
         }
-        let all = matches.withLock { $0 }
-        if json {
-            let bytes = (try? DicomJSONEncoder().encode(all)) ?? Array("[]".utf8)
-            print(String(decoding: bytes, as: UTF8.self))
-        } else {
-            for (i, ds) in all.enumerated() {
-                print("# match \(i + 1)")
-                for element in ds {
-                    let keyword = DataDictionary.keyword(for: element.tag) ?? "?"
-                    let value = element.vr == .SQ ? "(\((element.items ?? []).count) items)" : ds.strings(element.tag).joined(separator: "\\")
-                    print("\(element.tag) \(element.vr) \(keyword) = \(value)")
+        try printMatches(matches.withLock { $0 }, status: status, json: json, verb: "find")
+    }
+}
+
+/// Prints C-FIND matches as text blocks (sequence items indented) or a DICOM JSON array; fails
+/// unless the final status is success.
+func printMatches(_ all: [DataSet], status: DimseStatus, json: Bool, verb: String) throws {
+    if json {
+        let bytes = (try? DicomJSONEncoder().encode(all)) ?? Array("[]".utf8)
+        print(String(decoding: bytes, as: UTF8.self))
+    } else {
+        func show(_ ds: DataSet, indent: String) {
+            for element in ds {
+                let keyword = DataDictionary.keyword(for: element.tag) ?? "?"
+                if element.vr == .SQ {
+                    let items = element.items ?? []
+                    print("\(indent)\(element.tag) SQ \(keyword) (\(items.count) items)")
+                    for item in items { show(item.dataSet, indent: indent + "  ") }
+                } else {
+                    print("\(indent)\(element.tag) \(element.vr) \(keyword) = \(ds.strings(element.tag).joined(separator: "\\"))")
                 }
             }
         }
-        FileHandleOutput.write("find: \(all.count) match(es), final status \(status)\n", fd: 2)
-        if status != .success { throw ExitCode(1) }
+        for (i, ds) in all.enumerated() {
+            print("# match \(i + 1)")
+            show(ds, indent: "")
+        }
     }
+    FileHandleOutput.write("\(verb): \(all.count) match(es), final status \(status)\n", fd: 2)
+    if status != .success { throw ExitCode(1) }
 }
 
 /// Prints a retrieve's outcome and fails unless it succeeded.

@@ -1,6 +1,8 @@
 import ArgumentParser
 import DicomArchive
 import DicomCore
+import DimseServer
+import Synchronization
 import Foundation
 
 /// `dicomnode worklist`: the Modality Worklist kept in the data directory (PS3.4 Annex K).
@@ -8,7 +10,7 @@ struct WorklistCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worklist",
         abstract: "Manage the Modality Worklist (PS3.4 Annex K) in the data directory.",
-        subcommands: [WorklistAddCommand.self]
+        subcommands: [WorklistAddCommand.self, WorklistFindCommand.self]
     )
 }
 
@@ -69,5 +71,52 @@ struct WorklistAddCommand: AsyncParsableCommand {
             return [try DataSet.fromDicomJSON(bytes).dataSet]
         }
         return [try DicomFile.read(bytes: bytes).dataSet]
+    }
+}
+
+/// `dicomnode worklist find --to AE@host:port -k ScheduledProcedureStepSequence[0].Modality=CT …`:
+/// a Modality Worklist C-FIND SCU (PS3.4 §K.4.1), like `findscu -W`.
+struct WorklistFindCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "find",
+        abstract: "Query a worklist SCP (Modality Worklist Information Model – FIND).",
+        discussion: """
+            Keys as for findscu: KEYWORD=VALUE, gggg,eeee=VALUE, and Sequence[0].Keyword=VALUE for the \
+            Scheduled Procedure Step Sequence. Prints one block per entry (or DICOM JSON with --json); \
+            exit status 1 unless the final status is success.
+            """)
+
+    @Option(name: .customLong("to"), help: "The worklist SCP, AE@host:port.")
+    var remote: String
+    @Option(name: .customLong("aet"), help: "Our (calling) AE title.")
+    var callingAETitle = "DICOMNODE"
+    @Option(name: .short, help: "A key (repeatable).")
+    var k: [String] = []
+    @Flag(name: .customLong("json"), help: "Print the entries as a DICOM JSON array.")
+    var json = false
+
+    static let modalityWorklistFind = "1.2.840.10008.5.1.4.31"
+
+    func run() async throws {
+        guard let peer = RemoteAE(parsing: remote) else { throw ValidationError("expected AE@host:port, got '\(remote)'") }
+        var identifier = DataSet()
+        try QueryRetrieveOptions.addKeys(k, to: &identifier)
+        let matches = Mutex<[DataSet]>([])
+        let status: DimseStatus
+        do {
+            let association = try await DimseAssociation.open(
+                to: peer, callingAETitle: callingAETitle,
+                contexts: [ProposedContext(abstractSyntax: Self.modalityWorklistFind,
+                                           transferSyntaxes: [TransferSyntax.explicitVRLittleEndian.uid,
+                                                              TransferSyntax.implicitVRLittleEndian.uid])])
+            status = try await association.find(sopClass: Self.modalityWorklistFind, identifier: identifier) { ds in
+                matches.withLock { $0.append(ds) }
+            }
+            try? await association.release()
+        } catch {
+            FileHandleOutput.write("worklist find \(peer): \(error)\n", fd: 2)
+            throw ExitCode(1)
+        }
+        try printMatches(matches.withLock { $0 }, status: status, json: json, verb: "worklist find")
     }
 }
