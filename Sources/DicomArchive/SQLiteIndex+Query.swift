@@ -221,7 +221,7 @@ extension SQLiteIndex {
 
     static func fetchMatches(_ db: Database, level: QueryLevel, ids: [Int64], returnKeys: Set<QueryKey>?) throws -> [QueryMatch] {
         let keys = QueryKey.all.filter { $0.level <= level && $0.column != nil }
-        var select = keys.map { $0.column! }
+        var select = keys.compactMap(\.column)
         select.append("\(alias(level)).id")
         if level >= .study { select.append("s.id") }
         if level == .image {

@@ -92,6 +92,13 @@ def identifier(qtype: str, keys: dict[str, str]) -> Any:
     return ds
 
 
+def summarize(lat: list[float], matches: list[int], errors: int) -> dict[str, Any]:
+    """p50 / p95 of the latencies (ms), the mean number of matches, the failures."""
+    lat = sorted(lat)
+    return {"p50": statistics.median(lat), "p95": lat[min(len(lat) - 1, int(0.95 * len(lat)))],
+            "mean_matches": sum(matches) / len(matches), "matches": matches, "errors": errors, "n": len(lat)}
+
+
 def run_server_raw(name: str, spec: str, queries: dict[str, list[dict[str, str]]], warmup: int) -> dict[str, Any]:
     """Same measurement with the raw-socket SCU of rawfind.py: pending data sets are not decoded,
     so the latency is the server's (and the loopback's), not pynetdicom's."""
@@ -123,10 +130,7 @@ def run_server_raw(name: str, spec: str, queries: dict[str, list[dict[str, str]]
                     errors += 1
                 lat.append((t1 - t0) * 1000)
                 matches.append(count)
-            lat.sort()
-            result[qtype] = {"p50": statistics.median(lat), "p95": lat[min(len(lat) - 1, int(0.95 * len(lat)))],
-                             "mean_matches": sum(matches) / len(matches), "matches": matches, "errors": errors,
-                             "n": len(lat)}
+            result[qtype] = summarize(lat, matches, errors)
     finally:
         try:
             client.release()
@@ -190,10 +194,7 @@ def run_server(name: str, spec: str, queries: dict[str, list[dict[str, str]]], w
                     errors += 1
                 lat.append((t1 - t0) * 1000)
                 matches.append(count)
-            lat.sort()
-            result[qtype] = {"p50": statistics.median(lat), "p95": lat[min(len(lat) - 1, int(0.95 * len(lat)))],
-                             "mean_matches": sum(matches) / len(matches), "matches": matches, "errors": errors,
-                             "n": len(lat)}
+            result[qtype] = summarize(lat, matches, errors)
     finally:
         if assoc.is_established:
             assoc.release()
