@@ -27,6 +27,11 @@ public struct QueryKey: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { keyword }
 
+    // A key is its tag (the catalog has one key per tag): hashing the tag alone keeps the
+    // per-match dictionaries of a C-FIND cheap.
+    public static func == (a: QueryKey, b: QueryKey) -> Bool { a.tag == b.tag }
+    public func hash(into hasher: inout Hasher) { hasher.combine(tag) }
+
     /// Every key of PS3.4 Tables C.6-1 to C.6-4 (and C.6-5 to C.6-8) the index keeps.
     public static let all: [QueryKey] = [
         // Patient, Table C.6-1
