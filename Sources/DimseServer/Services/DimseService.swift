@@ -145,3 +145,13 @@ public enum DimseDataSetCoding {
         return try DataSetReader(source: MemoryByteSource(plain)).read(encoding: DataSetEncoding(ts))
     }
 }
+
+/// PS3.4 §C.4.1.1.3.2 / §K.4.1.1.3.2: a C-FIND response identifier is written in the query's
+/// character set when that can hold the values, else in UTF-8 (ISO_IR 192); when even that
+/// fails, `empty` (the keys without values) is answered.
+func responseIdentifier(in characterSet: SpecificCharacterSet, build: (SpecificCharacterSet) throws -> DataSet,
+                        empty: () throws -> DataSet) -> DataSet {
+    if let ds = try? build(characterSet) { return ds }
+    if let ds = try? build(SpecificCharacterSet(terms: ["ISO_IR 192"])) { return ds }
+    return (try? empty()) ?? DataSet()
+}

@@ -234,14 +234,11 @@ final class ServiceDispatcher {
     /// affected SOP class/instance echoed, Command Data Set Type 0101 — no data set).
     private func response(to command: CommandSet, field: CommandField?, contextID: UInt8, status: DimseStatus,
                           comment: String? = nil, sopInstanceUID: String? = nil, sopClassUID: String? = nil) -> Response {
-        var r = CommandSet()
-        r.commandField = field ?? CommandField(rawValue: 0x8000 | (command.commandField?.rawValue ?? 0))
-        r.messageIDBeingRespondedTo = command.messageID ?? 0
-        r.affectedSOPClassUID = sopClassUID ?? command.affectedSOPClassUID
-        if let uid = sopInstanceUID ?? command.affectedSOPInstanceUID { r.affectedSOPInstanceUID = uid }
-        r.commandDataSetType = CommandSet.noDataSet
-        r.status = status
-        if let comment, status.category == .failure || status.category == .warning { r.errorComment = comment }
+        var reply = DimseReply(status: status, comment: comment)
+        reply.command.commandField = field
+        reply.command.affectedSOPClassUID = sopClassUID ?? command.affectedSOPClassUID
+        if let uid = sopInstanceUID ?? command.affectedSOPInstanceUID { reply.command.affectedSOPInstanceUID = uid }
+        let r = DimseOperation.completeResponse(reply.command, to: command, hasDataSet: false)
         return Response(command: r, contextID: contextID)
     }
 

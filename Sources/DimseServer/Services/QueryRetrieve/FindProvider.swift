@@ -105,10 +105,9 @@ struct ResponseBuilder: Sendable {
     var retrieveAETitle: String
 
     func response(for match: QueryMatch) -> DataSet {
-        if let ds = try? build(match, characterSet: characterSet) { return ds }
-        if let ds = try? build(match, characterSet: SpecificCharacterSet(terms: ["ISO_IR 192"])) { return ds }
-        // Values that no character set holds cannot come from our index; answer the keys empty.
-        return (try? build(QueryMatch(values: [:]), characterSet: .default)) ?? DataSet()
+        // Values that no character set holds cannot come from our index; then the keys go empty.
+        responseIdentifier(in: characterSet, build: { try build(match, characterSet: $0) },
+                           empty: { try build(QueryMatch(values: [:]), characterSet: .default) })
     }
 
     private func build(_ match: QueryMatch, characterSet cs: SpecificCharacterSet) throws -> DataSet {

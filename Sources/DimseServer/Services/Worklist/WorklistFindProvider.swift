@@ -77,9 +77,9 @@ public struct WorklistResponseBuilder: Sendable {
     public init(query: DataSet) { self.query = query }
 
     public func response(for item: DataSet) -> DataSet {
-        if let ds = try? build(query, from: item, cs: query.characterSet, top: true) { return ds }
-        if let ds = try? build(query, from: item, cs: SpecificCharacterSet(terms: ["ISO_IR 192"]), top: true) { return ds }
-        return (try? build(query, from: DataSet(), cs: .default, top: true)) ?? DataSet()
+        responseIdentifier(in: query.characterSet,
+                           build: { try build(query, from: item, cs: $0, top: true) },
+                           empty: { try build(query, from: DataSet(), cs: .default, top: true) })
     }
 
     func build(_ keys: DataSet, from item: DataSet, cs: SpecificCharacterSet, top: Bool) throws -> DataSet {
