@@ -26,7 +26,15 @@ var targets: [Target] = [
             .product(name: "Logging", package: "swift-log"),
         ]
     ),
-    .target(name: "WadoGateway", dependencies: ["DicomCore", "DicomArchive"]),
+    .target(
+        name: "WadoGateway",
+        dependencies: [
+            "DicomCore", "DicomArchive",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]
+    ),
     .executableTarget(
         name: "dicomnode",
         dependencies: [
@@ -36,12 +44,22 @@ var targets: [Target] = [
             .product(name: "Yams", package: "Yams"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]
     ),
     .target(name: "DicomTestSupport", dependencies: ["DicomCore"], path: "Tests/DicomTestSupport"),
     .testTarget(name: "DicomCoreTests", dependencies: ["DicomCore", "DicomTestSupport"]),
     .testTarget(name: "DicomArchiveTests", dependencies: ["DicomArchive", "DicomTestSupport"]),
     .testTarget(name: "dicomnodeTests", dependencies: ["dicomnode"]),
+    .testTarget(
+        name: "WadoGatewayTests",
+        dependencies: [
+            "WadoGateway", "DicomArchive", "DicomTestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]
+    ),
     .testTarget(
         name: "DimseServerTests",
         dependencies: [
@@ -83,6 +101,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // No default traits: swift-configuration support is not used (the node reads YAML).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: targets,
     swiftLanguageModes: [.v6]

@@ -15,11 +15,15 @@ public struct IngestContext: Sendable {
     public var expectedSOPClassUID: String?
     /// Affected SOP Instance UID from the C-STORE-RQ; a different (0008,0018) is an error.
     public var expectedSOPInstanceUID: String?
+    /// STOW-RS to /studies/{uid} (PS3.18 §10.5.1): a different (0020,000D) is an error.
+    public var expectedStudyInstanceUID: String?
 
-    public init(sourceAETitle: String? = nil, expectedSOPClassUID: String? = nil, expectedSOPInstanceUID: String? = nil) {
+    public init(sourceAETitle: String? = nil, expectedSOPClassUID: String? = nil, expectedSOPInstanceUID: String? = nil,
+                expectedStudyInstanceUID: String? = nil) {
         self.sourceAETitle = sourceAETitle
         self.expectedSOPClassUID = expectedSOPClassUID
         self.expectedSOPInstanceUID = expectedSOPInstanceUID
+        self.expectedStudyInstanceUID = expectedStudyInstanceUID
     }
 }
 
@@ -30,6 +34,7 @@ public struct IngestResult: Sendable {
     public var sopInstanceUID: String
     public var sopClassUID: String
     public var studyInstanceUID: String
+    public var seriesInstanceUID: String
     /// Where the file now lives (for `duplicateIgnored`, the file kept).
     public var objectPath: String
     /// E.g. an identity conflict that policy accepted. No patient data.
@@ -264,6 +269,9 @@ public final class Archive: Sendable {
             if let expected = context.expectedSOPInstanceUID, expected != a.sopInstanceUID {
                 throw ArchiveError.sopInstanceMismatch(expected: expected, found: a.sopInstanceUID)
             }
+            if let expected = context.expectedStudyInstanceUID, expected != a.studyInstanceUID {
+                throw ArchiveError.studyMismatch(expected: expected, found: a.studyInstanceUID)
+            }
             try staged.finishWriting(durable: configuration.durable)
             return a
         } catch {
@@ -362,7 +370,8 @@ public final class Archive: Sendable {
 
     private func result(_ d: IngestResult.Disposition, _ a: InstanceAttributes, key: String, warnings: [String]) -> IngestResult {
         IngestResult(disposition: d, sopInstanceUID: a.sopInstanceUID, sopClassUID: a.sopClassUID,
-                     studyInstanceUID: a.studyInstanceUID, objectPath: store.localPath(key) ?? key, warnings: warnings)
+                     studyInstanceUID: a.studyInstanceUID, seriesInstanceUID: a.seriesInstanceUID,
+                     objectPath: store.localPath(key) ?? key, warnings: warnings)
     }
 
     static func now() -> Double {

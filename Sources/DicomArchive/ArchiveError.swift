@@ -16,6 +16,9 @@ public enum ArchiveError: Error, Sendable, Equatable {
     case sopClassMismatch(expected: String, found: String)
     /// (0008,0018) differs from the C-STORE-RQ's Affected SOP Instance UID → A900.
     case sopInstanceMismatch(expected: String, found: String)
+    /// (0020,000D) differs from the Study Instance UID of the request (STOW-RS to /studies/{uid},
+    /// PS3.18 §10.5.1) → A900.
+    case studyMismatch(expected: String, found: String)
     /// A required attribute is absent or empty, e.g. "(0020,000D) Study Instance UID" → A900 family.
     case missingAttribute(String)
     /// Duplicate policy `reject` → 0111 (Duplicate SOP Instance, PS3.7 Annex C).
@@ -36,6 +39,7 @@ extension ArchiveError: CustomStringConvertible {
         case .unreadable(let s): "unreadable data set: \(s)"
         case .sopClassMismatch(let e, let f): "SOP Class UID \(f) in the data set, \(e) in the request"
         case .sopInstanceMismatch(let e, let f): "SOP Instance UID \(f) in the data set, \(e) in the request"
+        case .studyMismatch(let e, let f): "Study Instance UID \(f) in the data set, \(e) in the request"
         case .missingAttribute(let s): "missing attribute \(s)"
         case .duplicateRejected(let uid): "duplicate SOP Instance UID \(uid) rejected by policy"
         case .identityConflict(let s): "identity conflict: \(s)"

@@ -8,12 +8,13 @@ import Synchronization
 /// Not on a Dispatch queue: libdispatch on Linux sizes its worker pool by core count and cannot
 /// see that a worker is blocked in fsync(2) or waiting for the group commit, so on 2 cores eight
 /// concurrent ingests ran two or three at a time. These threads block freely.
-enum BlockingIO {
+/// The HTTP gateway reads objects through it too.
+public enum BlockingIO {
     /// Enough for the default association limit's ingests to be in their fsyncs at once.
     static let threadCount = 32
     private static let pool = BlockingThreadPool(threads: threadCount, name: "dicomnode-io")
 
-    static func run<T: Sendable>(_ body: @escaping @Sendable () throws(ArchiveError) -> T) async throws(ArchiveError) -> T {
+    public static func run<T: Sendable>(_ body: @escaping @Sendable () throws(ArchiveError) -> T) async throws(ArchiveError) -> T {
         let result: Result<T, ArchiveError> = await withCheckedContinuation { continuation in
             pool.submit {
                 do throws(ArchiveError) {

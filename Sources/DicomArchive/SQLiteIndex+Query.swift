@@ -13,6 +13,7 @@ extension SQLiteIndex {
         var ids = try await read { db in try Int64.fetchAll(db, sql: idSQL, arguments: arguments) }
         ids.sort()
         let matched = ids.count
+        if query.offset > 0 { ids.removeFirst(min(query.offset, ids.count)) }
         if query.limit > 0, ids.count > query.limit { ids.removeLast(ids.count - query.limit) }
         var delivered = 0
         var start = 0

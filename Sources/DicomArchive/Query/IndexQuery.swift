@@ -32,6 +32,11 @@ public struct QueryKey: Sendable, Hashable, CustomStringConvertible {
     public static func == (a: QueryKey, b: QueryKey) -> Bool { a.tag == b.tag }
     public func hash(into hasher: inout Hasher) { hasher.combine(tag) }
 
+    /// The unique keys of the study, series and instance levels (PS3.4 §C.2.1.1.1).
+    public static let studyInstanceUID = QueryKey(tag: .studyInstanceUID, keyword: "StudyInstanceUID", vr: .UI, level: .study, kind: .uid, column: "s.studyInstanceUID")
+    public static let seriesInstanceUID = QueryKey(tag: .seriesInstanceUID, keyword: "SeriesInstanceUID", vr: .UI, level: .series, kind: .uid, column: "se.seriesInstanceUID")
+    public static let sopInstanceUID = QueryKey(tag: .sopInstanceUID, keyword: "SOPInstanceUID", vr: .UI, level: .image, kind: .uid, column: "i.sopInstanceUID")
+
     /// Every key of PS3.4 Tables C.6-1 to C.6-4 (and C.6-5 to C.6-8) the index keeps.
     public static let all: [QueryKey] = [
         // Patient, Table C.6-1
@@ -48,7 +53,7 @@ public struct QueryKey: Sendable, Hashable, CustomStringConvertible {
         QueryKey(tag: .studyTime, keyword: "StudyTime", vr: .TM, level: .study, kind: .time, column: "s.studyTime"),
         QueryKey(tag: .accessionNumber, keyword: "AccessionNumber", vr: .SH, level: .study, kind: .text, column: "s.accessionNumber"),
         QueryKey(tag: .studyID, keyword: "StudyID", vr: .SH, level: .study, kind: .text, column: "s.studyID"),
-        QueryKey(tag: .studyInstanceUID, keyword: "StudyInstanceUID", vr: .UI, level: .study, kind: .uid, column: "s.studyInstanceUID"),
+        .studyInstanceUID,
         QueryKey(tag: .studyDescription, keyword: "StudyDescription", vr: .LO, level: .study, kind: .text, column: "s.studyDescription"),
         QueryKey(tag: .referringPhysicianName, keyword: "ReferringPhysicianName", vr: .PN, level: .study, kind: .personName, column: "s.referringPhysicianName"),
         QueryKey(tag: Tag(0x0008, 0x0061), keyword: "ModalitiesInStudy", vr: .CS, level: .study, kind: .codeList, column: "s.modalitiesInStudy"),
@@ -58,7 +63,7 @@ public struct QueryKey: Sendable, Hashable, CustomStringConvertible {
         // Series, Table C.6-3 / C.6-6
         QueryKey(tag: .modality, keyword: "Modality", vr: .CS, level: .series, kind: .text, column: "se.modality"),
         QueryKey(tag: .seriesNumber, keyword: "SeriesNumber", vr: .IS, level: .series, kind: .integer, column: "se.seriesNumber"),
-        QueryKey(tag: .seriesInstanceUID, keyword: "SeriesInstanceUID", vr: .UI, level: .series, kind: .uid, column: "se.seriesInstanceUID"),
+        .seriesInstanceUID,
         QueryKey(tag: .seriesDescription, keyword: "SeriesDescription", vr: .LO, level: .series, kind: .text, column: "se.seriesDescription"),
         QueryKey(tag: .bodyPartExamined, keyword: "BodyPartExamined", vr: .CS, level: .series, kind: .text, column: "se.bodyPartExamined"),
         QueryKey(tag: .seriesDate, keyword: "SeriesDate", vr: .DA, level: .series, kind: .date, column: "se.seriesDate"),
@@ -67,7 +72,7 @@ public struct QueryKey: Sendable, Hashable, CustomStringConvertible {
         QueryKey(tag: Tag(0x0020, 0x1209), keyword: "NumberOfSeriesRelatedInstances", vr: .IS, level: .series, kind: .integer, column: "se.numberOfSeriesRelatedInstances"),
         // Composite object instance, Table C.6-4 / C.6-7
         QueryKey(tag: .instanceNumber, keyword: "InstanceNumber", vr: .IS, level: .image, kind: .integer, column: "i.instanceNumber"),
-        QueryKey(tag: .sopInstanceUID, keyword: "SOPInstanceUID", vr: .UI, level: .image, kind: .uid, column: "i.sopInstanceUID"),
+        .sopInstanceUID,
         QueryKey(tag: .sopClassUID, keyword: "SOPClassUID", vr: .UI, level: .image, kind: .uid, column: "i.sopClassUID"),
         QueryKey(tag: .numberOfFrames, keyword: "NumberOfFrames", vr: .IS, level: .image, kind: .integer, column: "i.numberOfFrames"),
         QueryKey(tag: .rows, keyword: "Rows", vr: .US, level: .image, kind: .integer, column: "i.rows"),
@@ -87,6 +92,8 @@ public struct IndexQuery: Sendable {
     public var personNameCaseInsensitive: Bool
     /// Return at most this many matches (0: no limit).
     public var limit: Int
+    /// Skip this many matches first (QIDO-RS `offset`, PS3.18 §8.3.4.4); `limit` counts after them.
+    public var offset = 0
     /// The keys the caller will use; nil for all. Keys computed per result (SOP Classes in
     /// Study) are computed only when asked for.
     public var returnKeys: Set<QueryKey>?

@@ -61,7 +61,7 @@ extension ArchiveError: DimseStatusConvertible {
     public var dimseStatus: DimseStatus {
         switch self {
         case .unreadable: .cannotUnderstand                          // C000: cannot understand
-        case .sopClassMismatch, .sopInstanceMismatch, .missingAttribute:
+        case .sopClassMismatch, .sopInstanceMismatch, .studyMismatch, .missingAttribute:
             .dataSetDoesNotMatchSOPClass                             // A900
         case .duplicateRejected: .duplicateSOPInstance               // 0111
         case .identityConflict: .dataSetDoesNotMatchSOPClass         // A900: refused by policy
@@ -74,6 +74,7 @@ extension ArchiveError: DimseStatusConvertible {
         case .unreadable(let why): "data set does not parse: \(why)"
         case .sopClassMismatch(let expected, let found): "SOP Class UID \(found) in the data set, \(expected) in the command"
         case .sopInstanceMismatch(let expected, let found): "SOP Instance UID \(found) in the data set, \(expected) in the command"
+        case .studyMismatch(let expected, let found): "Study Instance UID \(found) in the data set, \(expected) requested"
         case .missingAttribute(let what): "missing \(what)"
         case .duplicateRejected: "duplicate SOP Instance refused by policy"
         case .identityConflict: "Study Instance UID already belongs to another Patient ID"

@@ -4,8 +4,12 @@ import DimseServer
 import Dispatch
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
+import Prometheus
+import ServiceLifecycle
+import WadoGateway
 
 /// `dicomnode serve`: the daemon.
 struct ServeCommand: AsyncParsableCommand {
@@ -67,6 +71,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         LogSetup.bootstrap(level: config.logging.level)
+        // swift-metrics → Prometheus text at GET /metrics.
+        let metricsRegistry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metricsRegistry))
         var logger = Logger(label: "dicomnode")
 
         let archive: Archive
@@ -129,15 +136,57 @@ struct ServeCommand: AsyncParsableCommand {
             }
             hl7 = listener
         }
+        // PS3.18: the DICOMweb gateway in the same process, on the same archive.
+        var http: (group: ServiceGroup, task: Task<Void, any Error>)?
+        var httpBound = "off"
+        if config.http.enabled {
+            var web = GatewaySettings()
+            web.host = config.http.host
+            web.port = config.http.port
+            web.basePath = config.http.basePath
+            web.allowedOrigins = config.http.corsAllowedOrigins
+            web.publicBaseURL = config.http.publicBaseURL.isEmpty ? nil : config.http.publicBaseURL
+            web.aeTitle = config.aeTitle
+            web.personNameCaseInsensitive = config.query.personNameCaseInsensitive
+            web.maxResults = config.http.maxResults
+            web.metricsText = { metricsRegistry.emitToString() }
+            web.worklist = worklist
+            let started = AsyncStream<Int>.makeStream()
+            let app = DicomWebGateway(archive: archive, settings: web).makeApplication { port in
+                started.continuation.yield(port)
+                started.continuation.finish()
+            }
+            let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "dicomnode.http")))
+            let task = Task {
+                defer { started.continuation.finish() }      // a failed bind ends the wait below
+                try await group.run()
+            }
+            var port: Int?
+            for await p in started.stream { port = p }
+            guard let port else {
+                // The server ended before it listened (address in use, …): its error says why.
+                let reason: String
+                do { try await task.value; reason = "it stopped" } catch { reason = "\(error)" }
+                logger.critical("cannot listen for HTTP on \(config.http.host):\(config.http.port): \(reason)")
+                throw ExitCode(1)
+            }
+            httpBound = "\(config.http.host):\(port)"
+            http = (group, task)
+        }
         logger[metadataKey: "aet"] = "\(config.aeTitle)"
         let instances = (try? await archive.instanceCount()) ?? -1
         logger.info("listening", metadata: ["dimse": "\(config.dimse.host):\(bound)",
+                                            "http": "\(httpBound)",
                                             "data": "\(config.storage.dataDirectory)",
                                             "instances": "\(instances)"])
 
         let signal = await Signals.next([SIGTERM, SIGINT])
         logger.info("signal \(signal == SIGTERM ? "SIGTERM" : "SIGINT"): stopping; associations get \(config.shutdownTimeoutSeconds) s to finish")
         await hl7?.shutdown()
+        if let http {
+            await http.group.triggerGracefulShutdown()
+            _ = try? await http.task.value
+        }
         await listener.shutdown(timeout: .seconds(config.shutdownTimeoutSeconds))
         // Stores whose association was closed at the timeout may still be committing.
         _ = await archive.waitUntilIdle(timeout: .seconds(10))

@@ -57,16 +57,39 @@ struct NodeConfiguration: Codable, Equatable, Sendable {
         }
     }
 
+    /// The DICOMweb gateway and REST API (PS3.18).
     struct HTTP: Codable, Equatable, Sendable {
+        /// Serve HTTP at all.
+        var enabled = true
         var host = "0.0.0.0"
         var port = 8080
-        enum CodingKeys: String, CodingKey, CaseIterable { case host, port }
+        /// Where the DICOMweb resources live ("/dicom-web/studies"); "" for the root.
+        var basePath = "/dicom-web"
+        /// Browser origins allowed by CORS; ["*"] allows any.
+        var corsAllowedOrigins = ["*"]
+        /// The URL clients reach the node at (behind a reverse proxy), used in RetrieveURL and
+        /// BulkDataURI; empty: from each request's Host header.
+        var publicBaseURL = ""
+        /// QIDO-RS results per request at most (and without `limit`).
+        var maxResults = 1000
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case enabled, host, port
+            case basePath = "base_path"
+            case corsAllowedOrigins = "cors_allowed_origins"
+            case publicBaseURL = "public_base_url"
+            case maxResults = "max_results"
+        }
 
         init() {}
         init(from decoder: any Decoder) throws {
             let d = HTTP(), c = try decoder.container(keyedBy: CodingKeys.self)
+            enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? d.enabled
             host = try c.decodeIfPresent(String.self, forKey: .host) ?? d.host
             port = try c.decodeIfPresent(Int.self, forKey: .port) ?? d.port
+            basePath = try c.decodeIfPresent(String.self, forKey: .basePath) ?? d.basePath
+            corsAllowedOrigins = try c.decodeIfPresent([String].self, forKey: .corsAllowedOrigins) ?? d.corsAllowedOrigins
+            publicBaseURL = try c.decodeIfPresent(String.self, forKey: .publicBaseURL) ?? d.publicBaseURL
+            maxResults = try c.decodeIfPresent(Int.self, forKey: .maxResults) ?? d.maxResults
         }
     }
 
@@ -275,6 +298,10 @@ struct NodeConfiguration: Codable, Equatable, Sendable {
         try check(Self.isValidAETitle(aeTitle), "ae_title \"\(aeTitle)\" must be 1–16 characters, no backslash or control characters")
         try check((1...65535).contains(dimse.port), "dimse.port \(dimse.port) is not a TCP port")
         try check((1...65535).contains(http.port), "http.port \(http.port) is not a TCP port")
+        try check(http.basePath.isEmpty || (http.basePath.hasPrefix("/") && !http.basePath.contains("..")
+                                             && http.basePath.allSatisfy { $0.isASCII && !$0.isWhitespace && $0 != "?" && $0 != "#" }),
+                  "http.base_path \"\(http.basePath)\" must be empty or a path starting with /")
+        try check(http.maxResults >= 1, "http.max_results must be at least 1")
         try check((0...65535).contains(worklist.hl7Port), "worklist.hl7_port \(worklist.hl7Port) is not a TCP port (0 = off)")
         try check(worklist.expireAfterHours >= 0, "worklist.expire_after_hours must be 0 or more")
         // PS3.8 §D.1: a receiver's maximum length; below 4 KiB only wastes PDUs, above 16 MiB only wastes memory.

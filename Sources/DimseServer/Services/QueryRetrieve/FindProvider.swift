@@ -118,15 +118,7 @@ struct ResponseBuilder: Sendable {
         for element in requested {
             let tag = element.tag
             if let key = QueryKey.byTag[tag] {
-                if let value = match.values[key], !value.isEmpty {
-                    switch key.vr {
-                    case .US:
-                        if let n = Int(value) { try ds.set(tag, ints: [n], vr: .US) }
-                    default:
-                        try ds.set(tag, string: value, vr: key.vr)
-                    }
-                }
-                if ds[tag] == nil { ds[tag] = DataElement(tag: tag, vr: key.vr, value: .bytes([])) }
+                try match.put(key, into: &ds)
             } else if tag == Tag(0x0008, 0x0054) {
                 try ds.set(tag, string: retrieveAETitle, vr: .AE)          // Retrieve AE Title
             } else if tag == Tag(0x0008, 0x0056) {

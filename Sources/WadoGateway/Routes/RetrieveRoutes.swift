@@ -1,0 +1,278 @@
+// PS3.18 §10.4 WADO-RS: study, series and instance resources as multipart/related of
+// application/dicom (streamed file by file), their metadata (DICOM JSON with BulkDataURIs),
+// bulk data and frames.
+import DicomArchive
+import DicomCore
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+struct RetrieveRoutes: Sendable {
+    let gateway: DicomWebGateway
+    var archive: Archive { gateway.archive }
+
+    func add(to router: RouterGroup<BasicRequestContext>) {
+        router.get("studies/:study") { request, context in
+            try await retrieve(request, try scope(context, series: false, instance: false))
+        }
+        router.get("studies/:study/series/:series") { request, context in
+            try await retrieve(request, try scope(context, series: true, instance: false))
+        }
+        router.get("studies/:study/series/:series/instances/:instance") { request, context in
+            try await retrieve(request, try scope(context, series: true, instance: true))
+        }
+        router.get("studies/:study/metadata") { request, context in
+            try await metadata(request, try scope(context, series: false, instance: false))
+        }
+        router.get("studies/:study/series/:series/metadata") { request, context in
+            try await metadata(request, try scope(context, series: true, instance: false))
+        }
+        router.get("studies/:study/series/:series/instances/:instance/metadata") { request, context in
+            try await metadata(request, try scope(context, series: true, instance: true))
+        }
+        router.get("studies/:study/series/:series/instances/:instance/frames/:frames") { request, context in
+            try await frames(request, try scope(context, series: true, instance: true), list: context.parameters.get("frames") ?? "")
+        }
+        router.get("studies/:study/series/:series/instances/:instance/bulkdata/**") { request, context in
+            try await bulkData(request, try scope(context, series: true, instance: true),
+                               path: context.parameters.getCatchAll().map(String.init))
+        }
+    }
+
+    /// The UIDs of a resource path.
+    struct Scope: Sendable {
+        var study: String
+        var series: String?
+        var instance: String?
+    }
+
+    func scope(_ context: BasicRequestContext, series: Bool, instance: Bool) throws(DicomWebError) -> Scope {
+        Scope(study: try context.parameters.uid("study", "Study Instance UID"),
+              series: series ? try context.parameters.uid("series", "Series Instance UID") : nil,
+              instance: instance ? try context.parameters.uid("instance", "SOP Instance UID") : nil)
+    }
+
+    /// The stored instances of a resource, in the order they were indexed; 404 when none.
+    func instances(_ scope: Scope) async throws(DicomWebError) -> [IndexedInstance] {
+        var conditions: [QueryKey: MatchCondition] = [QueryKey.studyInstanceUID: .single(scope.study)]
+        if let s = scope.series { conditions[QueryKey.seriesInstanceUID] = .single(s) }
+        if let i = scope.instance { conditions[QueryKey.sopInstanceUID] = .single(i) }
+        let query = IndexQuery(level: .image, conditions: conditions, returnKeys: [QueryKey.sopInstanceUID])
+        let found = Collected<IndexedInstance>()
+        do {
+            _ = try await archive.index.find(query, pageSize: 512) { matches in
+                found.append(matches.compactMap(\.stored))
+                return true
+            }
+        } catch {
+            throw DicomWebError.archive(error)
+        }
+        let list = found.values
+        if list.isEmpty {
+            let what = scope.instance.map { "instance \($0)" } ?? scope.series.map { "series \($0)" } ?? "study \(scope.study)"
+            throw .notFound("no \(what) in this archive")
+        }
+        return list
+    }
+
+    // MARK: - Instances
+
+    func retrieve(_ request: Request, _ scope: Scope) async throws -> Response {
+        let ranges = try MediaRange.parseAccept(acceptValue(request))
+        let list = try await instances(scope)
+        // Decide every instance's syntax before the first byte: a 406 cannot follow a 200.
+        var planned: [(IndexedInstance, String)] = []
+        for instance in list {
+            guard let syntax = TransferSyntaxNegotiation.syntax(for: instance.transferSyntaxUID, ranges: ranges) else {
+                throw DicomWebError.notAcceptable(
+                    "instance \(instance.sopInstanceUID) is stored as \(instance.transferSyntaxUID) and cannot be sent in any "
+                    + "syntax the Accept header allows (PS3.18 §8.7.3.5); ask for transfer-syntax=*")
+            }
+            planned.append((instance, syntax))
+        }
+        let boundary = Multipart.newBoundary()
+        var headers = HTTPFields()
+        headers[.contentType] = "multipart/related; type=\"application/dicom\"; boundary=\(boundary)"
+        let archive = self.archive
+        let plan = planned
+        let logger = gateway.logger
+        let body = ResponseBody { writer in
+            for (instance, syntax) in plan {
+                let header = Multipart.partHeader(boundary: boundary, contentType: "application/dicom; transfer-syntax=\(syntax)")
+                if syntax == instance.transferSyntaxUID {
+                    // As stored: the file's bytes, a chunk at a time.
+                    let source = try await ObjectReader.open(instance, in: archive)
+                    try await writer.write(ByteBuffer(string: header))
+                    try await ObjectReader.copy(source, count: source.length, to: &writer)
+                } else {
+                    let bytes: [UInt8]
+                    do {
+                        bytes = try await TransferSyntaxNegotiation.converted(instance, to: syntax, in: archive)
+                    } catch {
+                        // The status line is gone: end the stream without the close delimiter so
+                        // the client sees a truncated multipart body, and log why.
+                        logger.error("WADO-RS: instance \(instance.sopInstanceUID) could not be converted: \(error)")
+                        throw error
+                    }
+                    try await writer.write(ByteBuffer(string: header))
+                    try await writer.write(ByteBuffer(bytes: bytes))
+                }
+                try await writer.write(ByteBuffer(string: "\r\n"))
+            }
+            try await writer.write(ByteBuffer(string: Multipart.closing(boundary: boundary)))
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    // MARK: - Metadata
+
+    func metadata(_ request: Request, _ scope: Scope) async throws -> Response {
+        let ranges = try MediaRange.parseAccept(acceptValue(request))
+        guard ranges.contains(where: { $0.quality > 0 && ($0.matches("application/dicom+json") || $0.matches("application/json")) }) else {
+            throw DicomWebError.notAcceptable("metadata is served as application/dicom+json")
+        }
+        let list = try await instances(scope)
+        let root = gateway.serviceRoot(for: request)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/dicom+json"
+        let archive = self.archive
+        let body = ResponseBody { writer in
+            try await writer.write(ByteBuffer(string: "["))
+            for (i, instance) in list.enumerated() {
+                let json = try await Self.metadataJSON(instance, root: root, in: archive)
+                var buffer = ByteBuffer()
+                if i > 0 { buffer.writeString(",") }
+                buffer.writeBytes(json)
+                try await writer.write(buffer)
+            }
+            try await writer.write(ByteBuffer(string: "]"))
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// PS3.18 §10.4.1.2 / Annex F.2: an instance's attributes without File Meta, values larger than
+    /// 1 KiB and Pixel Data as BulkDataURIs of this node.
+    static func metadataJSON(_ instance: IndexedInstance, root: String, in archive: Archive) async throws -> [UInt8] {
+        let file = try await ObjectReader.dataSet(instance, in: archive)
+        let base = "\(root)/studies/\(instance.studyInstanceUID)/series/\(instance.seriesInstanceUID)/instances/\(instance.sopInstanceUID)"
+        let encoder = DicomJSONEncoder(bulkDataThreshold: 1024, bulkDataURI: { path, element in
+            if path.sequence.isEmpty, path.tag == .pixelData { return base + "/frames/1" + Self.frameListSuffix(file.dataSet) }
+            return base + "/bulkdata/" + path.sequence.map { "\($0.tag.jsonKey)/\($0.item)/" }.joined() + path.tag.jsonKey
+        })
+        do {
+            return try encoder.encode(file.dataSet)
+        } catch {
+            throw DicomWebError(.internalServerError, "instance \(instance.sopInstanceUID): \(error)")
+        }
+    }
+
+    /// Pixel Data's BulkDataURI names every frame ("/frames/1,2,…") when there are several.
+    static func frameListSuffix(_ ds: DataSet) -> String {
+        let n = ds.int(.numberOfFrames) ?? 1
+        guard n > 1 else { return "" }
+        return (2...n).map { ",\($0)" }.joined()
+    }
+
+    // MARK: - Frames
+
+    func frames(_ request: Request, _ scope: Scope, list: String) async throws -> Response {
+        let ranges = try MediaRange.parseAccept(acceptValue(request))
+        let numbers = try FrameList.parse(list)
+        guard let instance = try await instances(scope).first else { throw DicomWebError.notFound("no such instance") }
+        let file = try await ObjectReader.dataSet(instance, in: archive)
+        let frames = try FrameSource(file: file, instance: instance)
+        try frames.check(numbers)
+        guard let plan = frames.plan(for: ranges) else {
+            throw DicomWebError.notAcceptable(
+                "frames of this instance (\(instance.transferSyntaxUID)) are available as "
+                + frames.offeredTypes.joined(separator: " or "))
+        }
+        let boundary = Multipart.newBoundary()
+        var headers = HTTPFields()
+        headers[.contentType] = "multipart/related; type=\"\(plan.mediaType)\"; boundary=\(boundary)"
+        let body = ResponseBody { writer in
+            for n in numbers {
+                let bytes = try await frames.bytes(of: n, plan: plan)
+                var buffer = ByteBuffer(string: Multipart.partHeader(boundary: boundary, contentType: plan.partContentType))
+                buffer.writeBytes(bytes)
+                buffer.writeString("\r\n")
+                try await writer.write(buffer)
+            }
+            try await writer.write(ByteBuffer(string: Multipart.closing(boundary: boundary)))
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    // MARK: - Bulk data
+
+    func bulkData(_ request: Request, _ scope: Scope, path: [String]) async throws -> Response {
+        let tagPath = try Self.tagPath(path)
+        guard let instance = try await instances(scope).first else { throw DicomWebError.notFound("no such instance") }
+        let file = try await ObjectReader.dataSet(instance, in: archive)
+        guard let element = Self.element(at: tagPath, in: file.dataSet) else {
+            throw DicomWebError.notFound("instance \(instance.sopInstanceUID) has no \(tagPath)")
+        }
+        let bytes: [UInt8]
+        switch element.value {
+        case .bytes(let b): bytes = b
+        case .bulkData(let ref):
+            do { bytes = try await BlockingIO.run { () throws(ArchiveError) -> [UInt8] in
+                do throws(DicomReadError) { return try ref.load() } catch { throw ArchiveError.io("\(error)") }
+            } } catch { throw DicomWebError.archive(error) }
+        case .sequence, .encapsulated:
+            throw DicomWebError.badRequest("\(tagPath) is a sequence or encapsulated Pixel Data; ask for its frames")
+        }
+        let boundary = Multipart.newBoundary()
+        var headers = HTTPFields()
+        headers[.contentType] = "multipart/related; type=\"application/octet-stream\"; boundary=\(boundary)"
+        var buffer = ByteBuffer(string: Multipart.partHeader(boundary: boundary, contentType: "application/octet-stream"))
+        buffer.writeBytes(bytes)
+        buffer.writeString("\r\n" + Multipart.closing(boundary: boundary))
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: buffer))
+    }
+
+    /// "00282000" or "00540016/0/00181072": tags and item indexes, as our BulkDataURIs write them.
+    static func tagPath(_ segments: [String]) throws(DicomWebError) -> TagPath {
+        guard !segments.isEmpty, segments.count % 2 == 1, segments.count <= 17 else {
+            throw .badRequest("a bulk data path is TAG or TAG/ITEM/TAG…")
+        }
+        func tag(_ s: String) throws(DicomWebError) -> Tag {
+            guard s.count == 8, let n = UInt32(s, radix: 16) else { throw .badRequest("\"\(s.prefix(16))\" is not a tag") }
+            return Tag(UInt16(n >> 16), UInt16(n & 0xFFFF))
+        }
+        var steps: [TagPath.Step] = []
+        var i = 0
+        while i + 1 < segments.count {
+            guard let item = Int(segments[i + 1]), item >= 0, item < 1_000_000 else { throw .badRequest("\"\(segments[i + 1].prefix(16))\" is not an item index") }
+            steps.append(TagPath.Step(tag: try tag(segments[i]), item: item))
+            i += 2
+        }
+        return TagPath(try tag(segments[segments.count - 1]), in: steps)
+    }
+
+    static func element(at path: TagPath, in dataSet: DataSet) -> DataElement? {
+        var ds = dataSet
+        for step in path.sequence {
+            guard let items = ds[step.tag]?.items, step.item < items.count else { return nil }
+            ds = items[step.item].dataSet
+        }
+        return ds[path.tag]
+    }
+
+    /// PS3.18 §8.3.3.1: an `accept` query parameter takes the place of the Accept header.
+    func acceptValue(_ request: Request) -> String? {
+        request.uri.queryParameters["accept"].map(String.init) ?? request.headers[.accept]
+    }
+}
+
+import Synchronization
+
+/// Values gathered from the index's page callbacks.
+final class Collected<T: Sendable>: Sendable {
+    private let storage = Mutex<[T]>([])
+    func append(_ values: [T]) { storage.withLock { $0 += values } }
+    var values: [T] { storage.withLock { $0 } }
+}

@@ -1,0 +1,83 @@
+// PS3.18 chapter 9 WADO-URI: GET ?requestType=WADO&studyUID=…&seriesUID=…&objectUID=…
+// served at /wado and at {base}/wado.
+import DicomArchive
+import DicomCore
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+struct WADOURIRoutes: Sendable {
+    let gateway: DicomWebGateway
+
+    func add(to router: Router<BasicRequestContext>, base: String) {
+        router.get("wado") { request, _ in try await wado(request) }
+        if !base.isEmpty {
+            router.get(RouterPath(base + "/wado")) { request, _ in try await wado(request) }
+        }
+    }
+
+    /// The parameters of PS3.18 §9.1.2 this node reads; any other is a 400.
+    static let known: Set<String> = ["requestType", "studyUID", "seriesUID", "objectUID", "contentType", "charset",
+                                     "anonymize", "annotation", "rows", "columns", "region", "windowCenter", "windowWidth",
+                                     "frameNumber", "imageQuality", "presentationUID", "presentationSeriesUID", "transferSyntax"]
+
+    func wado(_ request: Request) async throws -> Response {
+        var p: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters {
+            let k = String(key)
+            guard Self.known.contains(k) else { throw DicomWebError.badRequest("unknown WADO-URI parameter \"\(k.prefix(40))\" (PS3.18 §9.1.2)") }
+            guard p[k] == nil else { throw DicomWebError.badRequest("parameter \(k) given twice") }
+            p[k] = String(value)
+        }
+        guard p["requestType"] == "WADO" else { throw DicomWebError.badRequest("requestType must be WADO (PS3.18 §9.1.2.1.1)") }
+        guard let studyText = p["studyUID"], let seriesText = p["seriesUID"], let objectText = p["objectUID"] else {
+            throw DicomWebError.badRequest("studyUID, seriesUID and objectUID are required (PS3.18 §9.1.2.1)")
+        }
+        let study = try validUID(studyText, "studyUID")
+        let series = try validUID(seriesText, "seriesUID")
+        let object = try validUID(objectText, "objectUID")
+        let instance: IndexedInstance?
+        do { instance = try await gateway.archive.index.instance(sopInstanceUID: object) } catch { throw DicomWebError.archive(error) }
+        guard let instance, instance.studyInstanceUID == study, instance.seriesInstanceUID == series else {
+            throw DicomWebError.notFound("no object \(object) in series \(series) of study \(study)")
+        }
+        // PS3.18 §9.1.2.1.5: contentType lists acceptable types; the first we serve wins.
+        let types = (p["contentType"] ?? "application/dicom").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        for type in types {
+            switch type.split(separator: ";").first.map(String.init) ?? type {
+            case "application/dicom":
+                if p["anonymize"] == "yes" {
+                    throw DicomWebError(.notImplemented, "anonymize=yes is not supported yet")
+                }
+                return try await dicom(instance, transferSyntax: p["transferSyntax"])
+            default:
+                continue
+            }
+        }
+        throw DicomWebError.notAcceptable("contentType \(types.joined(separator: ",").prefix(80)) is not served for this object; application/dicom is")
+    }
+
+    /// The object as a single application/dicom body, in its stored syntax or the one asked for
+    /// (PS3.18 §9.1.2.3.4: transferSyntax; default Explicit VR Little Endian... we keep the stored
+    /// syntax when it is not named, as most WADO-URI clients expect).
+    func dicom(_ instance: IndexedInstance, transferSyntax: String?) async throws -> Response {
+        var headers = HTTPFields()
+        headers[.contentDisposition] = "attachment; filename=\"\(instance.sopInstanceUID).dcm\""
+        if let wanted = transferSyntax, wanted != instance.transferSyntaxUID {
+            let uid = try validUID(wanted, "transferSyntax")
+            guard TransferSyntaxNegotiation.canConvert(from: instance.transferSyntaxUID, to: uid) else {
+                throw DicomWebError.notAcceptable("the object is stored as \(instance.transferSyntaxUID) and cannot be converted to \(uid)")
+            }
+            let bytes = try await TransferSyntaxNegotiation.converted(instance, to: uid, in: gateway.archive)
+            headers[.contentType] = "application/dicom"
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+        let source = try await ObjectReader.open(instance, in: gateway.archive)
+        headers[.contentType] = "application/dicom"
+        let length = source.length
+        return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: Int(length)) { writer in
+            try await ObjectReader.copy(source, count: length, to: &writer)
+            try await writer.finish(nil)
+        })
+    }
+}

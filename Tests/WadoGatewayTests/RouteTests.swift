@@ -1,0 +1,208 @@
+import DicomArchive
+import DicomCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+@testable import WadoGateway
+
+@Suite("DICOMweb routes (router, no socket)")
+struct RouteTests {
+    let base = "/dicom-web"
+
+    @Test("STOW-RS stores each part through ingest; QIDO-RS finds them; WADO-RS gives the stored bytes back")
+    func storeSearchRetrieve() async throws {
+        let f = try GatewayFixture()
+        let a = try DicomFile(dataSet: Sample.image(sop: "1.2.3.1"), transferSyntax: .explicitVRLittleEndian).encoded()
+        let b = try DicomFile(dataSet: Sample.image(sop: "1.2.3.2"), transferSyntax: .explicitVRLittleEndian).encoded()
+        try await f.test { client in
+            try await client.execute(uri: "\(base)/studies", method: .post,
+                                     headers: [.contentType: "multipart/related; type=\"application/dicom\"; boundary=XyZ"],
+                                     body: Sample.multipart([a, b], boundary: "XyZ")) { r in
+                #expect(r.status == .ok)
+                let json = r.body.json as? [String: Any]
+                let refs = ((json?["00081199"] as? [String: Any])?["Value"] as? [[String: Any]]) ?? []
+                #expect(refs.count == 2)
+                #expect(json?["00081198"] == nil)
+            }
+            try await client.execute(uri: "\(base)/studies?PatientName=doe*", method: .get) { r in
+                #expect(r.status == .ok)
+                #expect(r.headers[.contentType] == "application/dicom+json")
+                let list = r.body.json as? [[String: Any]] ?? []
+                #expect(list.count == 1)
+                let n = (list.first?["00201208"] as? [String: Any])?["Value"] as? [Int]
+                #expect(n == [2])
+                let url = ((list.first?["00081190"] as? [String: Any])?["Value"] as? [String])?.first
+                #expect(url == "http://localhost:8080\(base)/studies/\(Sample.study)")
+            }
+            try await client.execute(uri: "\(base)/studies?PatientName=Smith", method: .get) { r in
+                #expect(r.status == .noContent)
+            }
+            try await client.execute(uri: "\(base)/studies/\(Sample.study)/instances?limit=1&offset=1", method: .get) { r in
+                let list = r.body.json as? [[String: Any]] ?? []
+                #expect(list.count == 1)
+                #expect(r.headers[.warning] == nil)
+            }
+            try await client.execute(uri: "\(base)/instances?limit=1", method: .get) { r in
+                #expect((r.body.json as? [[String: Any]])?.count == 1)
+                #expect(r.headers[.warning]?.contains("1 additional") == true)
+            }
+            try await client.execute(uri: "\(base)/studies/\(Sample.study)/series/\(Sample.series)", method: .get,
+                                     headers: [.accept: "multipart/related; type=\"application/dicom\"; transfer-syntax=*"]) { r in
+                #expect(r.status == .ok)
+                let parts = try multipartParts(r.body, contentType: r.headers[.contentType])
+                #expect(parts.map(\.1) == [a, b])
+                #expect(parts.first?.0["content-type"] == "application/dicom; transfer-syntax=1.2.840.10008.1.2.1")
+            }
+        }
+    }
+
+    @Test("WADO-RS converts an Implicit VR file to Explicit VR Little Endian when no syntax is named (PS3.18 §8.7.3.5.2)")
+    func defaultSyntax() async throws {
+        let f = try GatewayFixture()
+        try await f.store(Sample.image(sop: "1.2.3.7"), syntax: .implicitVRLittleEndian)
+        try await f.test { client in
+            try await client.execute(uri: "\(base)/studies/\(Sample.study)/series/\(Sample.series)/instances/1.2.3.7", method: .get,
+                                     headers: [.accept: "multipart/related; type=\"application/dicom\""]) { r in
+                let parts = try multipartParts(r.body, contentType: r.headers[.contentType])
+                #expect(parts.count == 1)
+                let file = try DicomFile.read(bytes: parts[0].1)
+                #expect(file.transferSyntax.uid == "1.2.840.10008.1.2.1")
+                #expect(file.dataSet[.pixelData]?.bytes == Sample.pixels(frames: 1))
+            }
+            try await client.execute(uri: "\(base)/studies/\(Sample.study)/series/\(Sample.series)/instances/1.2.3.7", method: .get,
+                                     headers: [.accept: "multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2.4.50"]) { r in
+                #expect(r.status == .notAcceptable)
+            }
+        }
+    }
+
+    @Test("metadata carries BulkDataURIs; frames are the stored pixel bytes, frame by frame")
+    func metadataAndFrames() async throws {
+        let f = try GatewayFixture()
+        try await f.store(Sample.image(sop: "1.2.3.9", frames: 3))
+        let instance = "\(base)/studies/\(Sample.study)/series/\(Sample.series)/instances/1.2.3.9"
+        try await f.test { client in
+            try await client.execute(uri: "\(base)/studies/\(Sample.study)/series/\(Sample.series)/metadata", method: .get) { r in
+                let list = r.body.json as? [[String: Any]] ?? []
+                let pixel = list.first?["7FE00010"] as? [String: Any]
+                #expect(pixel?["BulkDataURI"] as? String == "http://localhost:8080\(instance)/frames/1,2,3")
+                #expect(list.first?["00020010"] == nil)   // no File Meta in metadata
+            }
+            try await client.execute(uri: "\(instance)/frames/3,1", method: .get,
+                                     headers: [.accept: "multipart/related; type=application/octet-stream; transfer-syntax=*"]) { r in
+                #expect(r.status == .ok)
+                let parts = try multipartParts(r.body, contentType: r.headers[.contentType])
+                let all = Sample.pixels(frames: 3)
+                #expect(parts.map(\.1) == [Array(all[32..<48]), Array(all[0..<16])])
+            }
+            for (list, status) in [("0", HTTPResponse.Status.badRequest), ("4", .notFound), ("1,,3", .badRequest), ("1000000000", .notFound)] {
+                try await client.execute(uri: "\(instance)/frames/\(list)", method: .get) { r in
+                    #expect(r.status == status, "frames/\(list)")
+                    #expect(r.body.readableBytes > 0)            // a reason
+                }
+            }
+        }
+    }
+
+    @Test("bad input: traversal in a path, wrong STOW type, truncated STOW body, unknown WADO-URI parameter")
+    func badInput() async throws {
+        let f = try GatewayFixture()
+        let good = try DicomFile(dataSet: Sample.image(sop: "1.2.3.11"), transferSyntax: .explicitVRLittleEndian).encoded()
+        try await f.test { client in
+            for path in ["/studies/..", "/studies/%2e%2e/series", "/studies/1.2.3abc/metadata"] {
+                try await client.execute(uri: base + path, method: .get) { r in #expect(r.status == .badRequest, "\(path)") }
+            }
+            try await client.execute(uri: "\(base)/studies", method: .post, headers: [.contentType: "application/json"],
+                                     body: ByteBuffer(string: "{}")) { r in #expect(r.status == .unsupportedMediaType) }
+            try await client.execute(uri: "\(base)/studies", method: .post,
+                                     headers: [.contentType: "multipart/related; type=\"application/dicom\""],
+                                     body: ByteBuffer(string: "x")) { r in #expect(r.status == .badRequest) }
+            // First part whole, second cut off: the first is stored, nothing of the second.
+            var body = Sample.multipart([good], boundary: "B", closed: false)
+            body.writeString("--B\r\nContent-Type: application/dicom\r\n\r\n")
+            body.writeBytes(good.prefix(200))
+            try await client.execute(uri: "\(base)/studies", method: .post,
+                                     headers: [.contentType: "multipart/related; type=application/dicom; boundary=B"], body: body) { r in
+                #expect(r.status == .accepted)
+                let json = r.body.json as? [String: Any]
+                #expect(((json?["00081199"] as? [String: Any])?["Value"] as? [Any])?.count == 1)
+                #expect(((json?["00081198"] as? [String: Any])?["Value"] as? [Any])?.count == 1)
+            }
+            try await client.execute(uri: "/wado?requestType=WADO&studyUID=1.2&seriesUID=1.3&objectUID=1.4&x=1", method: .get) { r in
+                #expect(r.status == .badRequest)
+            }
+            try await client.execute(uri: "\(base)/studies/\(Sample.study)/instances", method: .get) { r in
+                #expect((r.body.json as? [Any])?.count == 1)
+            }
+        }
+        #expect(try await f.archive.instanceCount() == 1)
+        let incoming = (try? FileManager.default.contentsOfDirectory(atPath: f.root + "/incoming")) ?? []
+        #expect(incoming.isEmpty)
+    }
+
+    @Test("STOW-RS to /studies/{uid} refuses an instance of another study (409) and stores nothing")
+    func stowStudyMismatch() async throws {
+        let f = try GatewayFixture()
+        let other = try DicomFile(dataSet: Sample.image(sop: "1.2.3.12", study: "1.2.9"), transferSyntax: .explicitVRLittleEndian).encoded()
+        try await f.test { client in
+            try await client.execute(uri: "\(base)/studies/\(Sample.study)", method: .post,
+                                     headers: [.contentType: "multipart/related; type=\"application/dicom\"; boundary=Q"],
+                                     body: Sample.multipart([other], boundary: "Q")) { r in
+                #expect(r.status == .conflict)
+                let json = r.body.json as? [String: Any]
+                let failed = (json?["00081198"] as? [String: Any])?["Value"] as? [[String: Any]]
+                #expect(((failed?.first?["00081197"] as? [String: Any])?["Value"] as? [Int]) == [0xA900])
+            }
+        }
+        #expect(try await f.archive.instanceCount() == 0)
+    }
+
+    @Test("WADO-URI gives the object; CORS preflight and health answer")
+    func wadoURIAndOperations() async throws {
+        let f = try GatewayFixture()
+        let stored = try await f.store(Sample.image(sop: "1.2.3.20"))
+        try await f.test { client in
+            try await client.execute(uri: "/wado?requestType=WADO&studyUID=\(Sample.study)&seriesUID=\(Sample.series)&objectUID=1.2.3.20&contentType=application%2Fdicom",
+                                     method: .get) { r in
+                #expect(r.status == .ok)
+                #expect(r.body.bytes == stored)
+            }
+            try await client.execute(uri: "/wado?requestType=WADO&studyUID=\(Sample.study)&seriesUID=1.2.99&objectUID=1.2.3.20", method: .get) { r in
+                #expect(r.status == .notFound)
+            }
+            try await client.execute(uri: "\(base)/studies", method: .options,
+                                     headers: [.origin: "https://viewer.example", .accessControlRequestMethod: "GET",
+                                               .accessControlRequestHeaders: "authorization, accept"]) { r in
+                #expect(r.status == .noContent)
+                #expect(r.headers[.accessControlAllowOrigin] == "*")
+                #expect(r.headers[.accessControlAllowHeaders] == "authorization, accept")
+            }
+            try await client.execute(uri: "\(base)/studies", method: .get, headers: [.origin: "https://viewer.example"]) { r in
+                #expect(r.headers[.accessControlAllowOrigin] == "*")
+            }
+            try await client.execute(uri: "/health", method: .get) { r in
+                #expect(r.status == .ok)
+                let json = r.body.json as? [String: Any]
+                #expect((json?["index"] as? [String: Any])?["instances"] as? Int == 1)
+            }
+        }
+    }
+
+    @Test("CORS with a configured origin list answers only those origins")
+    func corsOrigins() async throws {
+        var s = GatewaySettings()
+        s.allowedOrigins = ["https://ok.example"]
+        let f = try GatewayFixture(settings: s)
+        try await f.test { client in
+            try await client.execute(uri: "/health", method: .get, headers: [.origin: "https://ok.example"]) { r in
+                #expect(r.headers[.accessControlAllowOrigin] == "https://ok.example")
+            }
+            try await client.execute(uri: "/health", method: .get, headers: [.origin: "https://evil.example"]) { r in
+                #expect(r.headers[.accessControlAllowOrigin] == nil)
+            }
+        }
+    }
+}
