@@ -154,6 +154,7 @@ class Node:
         self.data = data or (self.workdir / "data")
         self.extra_args = list(extra_args)
         self.port = 0
+        self.http_port = 0  # the DICOMweb gateway's port (a free one, so that nodes can run side by side)
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = self.workdir / "serve.log"
         self.starts = 0
@@ -162,9 +163,10 @@ class Node:
     def start(self, timeout: float = 30.0, port: int | None = None) -> None:
         """Starts the daemon (on ``port`` or a new free port) and waits until echoscu succeeds."""
         self.port = port or self.port or free_port()
+        self.http_port = self.http_port or free_port()
         self.starts += 1
         argv = [self.binary, "serve", "--aet", self.aet, "--port", str(self.port),
-                "--data", str(self.data), *self.extra_args]
+                "--http-port", str(self.http_port), "--data", str(self.data), *self.extra_args]
         log = open(self.log_path, "ab")
         log.write(f"\n=== start {self.starts}: {' '.join(argv)}\n".encode())
         log.flush()

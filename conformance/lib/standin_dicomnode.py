@@ -197,6 +197,7 @@ def main() -> int:
     s.add_argument("--config")
     s.add_argument("--aet", default="DICOMNODE")
     s.add_argument("--port", type=int, default=11112)
+    s.add_argument("--http-port", type=int, default=8080)  # accepted; the stand-in serves no HTTP
     s.add_argument("--data", default="dicomnode-data")
     s.add_argument("--remote", action="append", default=[])
     e = sub.add_parser("echo")
