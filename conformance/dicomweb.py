@@ -188,6 +188,13 @@ def main() -> int:
         checks.check("every instance indexed once", all(len(indexed.get(u, [])) == 1 for u in source),
                      f"{[u for u in source if len(indexed.get(u, [])) != 1]}")
 
+        status, _, body = get(port, "/metrics")
+        metrics = dict(ln.rsplit(" ", 1) for ln in body.decode().splitlines() if ln and not ln.startswith("#"))
+        checks.check("/metrics counts the instances stored (C-STORE and STOW-RS) and the associations",
+                     status == 200 and float(metrics.get("dicomnode_instances_stored_total", -1)) == len(source)
+                     and float(metrics.get("dicomnode_dimse_associations_accepted_total", 0)) >= 1,
+                     f"{status} {[(k, v) for k, v in metrics.items() if k.startswith('dicomnode')]}")
+
         # --- QIDO-RS ----------------------------------------------------------------------------
         studies: dict[str, list] = {}
         for uid, (_, ds) in source.items():

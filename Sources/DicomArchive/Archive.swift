@@ -6,6 +6,7 @@ import Darwin
 import DicomCore
 import Synchronization
 import Logging
+import Metrics
 
 /// Where an instance comes from, and what the request said it is.
 public struct IngestContext: Sendable {
@@ -332,6 +333,8 @@ public final class Archive: Sendable {
     private func conclude(_ outcome: IndexWriteOutcome, _ a: InstanceAttributes, key: String) throws(ArchiveError) -> IngestResult {
         switch outcome {
         case .inserted(let conflict):
+            Self.storedInstances.increment()
+            Self.storedBytes.increment(by: a.fileSize)
             return result(.stored, a, key: key, warnings: warnings(conflict, a))
         case .replaced(let old, let conflict):
             if old != key {
@@ -340,6 +343,8 @@ public final class Archive: Sendable {
                     logger.warning("could not remove replaced object", metadata: ["error": "\(error)"])
                 }
             }
+            Self.storedInstances.increment()
+            Self.storedBytes.increment(by: a.fileSize)
             return result(.replaced, a, key: key, warnings: warnings(conflict, a))
         case .duplicateIgnored(let existingPath):
             if existingPath != key { try? store.remove(key) }
@@ -373,6 +378,10 @@ public final class Archive: Sendable {
                      studyInstanceUID: a.studyInstanceUID, seriesInstanceUID: a.seriesInstanceUID,
                      objectPath: store.localPath(key) ?? key, warnings: warnings)
     }
+
+    /// Prometheus: instances and bytes made durable by ingest (C-STORE, STOW-RS, import).
+    static let storedInstances = Counter(label: "dicomnode_instances_stored_total")
+    static let storedBytes = Counter(label: "dicomnode_stored_bytes_total")
 
     static func now() -> Double {
         var ts = timespec()

@@ -281,9 +281,11 @@ public final class AssociationHandler: ChannelDuplexHandler, RemovableChannelHan
                           metadata: ["result": "\(rj.result.rawValue)", "source": "\(rj.source.rawValue)",
                                      "reason": "\(rj.reason.rawValue)"])
             ending = "rejected"
+            DimseMetrics.associationsRejected.increment()
             run(.evt8, sending: .associateRJ(rj))        // AE-8: A-ASSOCIATE-RJ, ARTIM
         case .accept(let ac, let accepted):
             settings.tracker.associationAccepted(from: calling)
+            DimseMetrics.associationsAccepted.increment()
             counted = true
             var info = AssociationInfo(
                 id: id, callingAETitle: calling,

@@ -28,17 +28,21 @@ public final class AssociationTracker: Sendable {
     public var total: Int { counts.withLock { $0.total } }
 
     public func associationAccepted(from callingAE: String) {
-        counts.withLock { c in
+        let open = counts.withLock { c in
             c.total += 1
             c.byCallingAE[callingAE, default: 0] += 1
+            return c.total
         }
+        DimseMetrics.openAssociations.record(open)
     }
 
     public func associationEnded(from callingAE: String) {
-        counts.withLock { c in
+        let open = counts.withLock { c in
             c.total -= 1
             let n = c.byCallingAE[callingAE, default: 1] - 1
             c.byCallingAE[callingAE] = n > 0 ? n : nil
+            return c.total
         }
+        DimseMetrics.openAssociations.record(open)
     }
 }
