@@ -251,6 +251,12 @@ def main() -> int:
         series = client.search_for_series(str(ct.StudyInstanceUID), fields=["00080021"])
         checks.check("QIDO series: Modality and SeriesInstanceUID", len(series) == 1 and value(series[0], "00080060") == "CT"
                      and value(series[0], "0020000E") == str(ct.SeriesInstanceUID), f"{series}")
+        _, plain_h, plain = get(port, "/dicom-web/studies?includefield=all")
+        status, headers, body = get(port, "/dicom-web/studies?includefield=all", {"Accept-Encoding": "gzip, deflate"})
+        import gzip
+        checks.check("QIDO with Accept-Encoding: gzip is gzip'd and decompresses to the plain answer",
+                     status == 200 and headers.get("content-encoding") == "gzip" and gzip.decompress(body) == plain
+                     and len(body) < len(plain), f"{status} {headers.get('content-encoding')} {len(body)} vs {len(plain)}")
         status, headers, body = get(port, "/dicom-web/studies?PatientID=NO-SUCH-PATIENT")
         checks.check("QIDO no match: 204", status == 204, f"{status} {body[:80]!r}")
         status, headers, body = get(port, "/dicom-web/studies?NoSuchKeyword=1")

@@ -58,8 +58,17 @@ public enum Deflate {
 
     /// Raw deflate (no header), PS3.5 §A.5.
     public static func deflate(_ input: [UInt8], level: Int32 = Z_DEFAULT_COMPRESSION) -> [UInt8] {
+        deflate(input, level: level, windowBits: -MAX_WBITS)
+    }
+
+    /// A gzip member (RFC 1952), for HTTP `Content-Encoding: gzip`.
+    public static func gzip(_ input: [UInt8], level: Int32 = 6) -> [UInt8] {
+        deflate(input, level: level, windowBits: MAX_WBITS + 16)
+    }
+
+    static func deflate(_ input: [UInt8], level: Int32, windowBits: Int32) -> [UInt8] {
         var stream = z_stream()
-        guard deflateInit2_(&stream, level, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
+        guard deflateInit2_(&stream, level, Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
                             Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return [] }
         defer { deflateEnd(&stream) }
         var input = input

@@ -79,8 +79,7 @@ struct QIDORoutes: Sendable {
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: body))
         }
         headers[.contentType] = "application/dicom+json"
-        let json = try DicomJSONEncoder().encode(sets)
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: json)))
+        return Compression.response(try DicomJSONEncoder().encode(sets), request: request, headers: headers)
     }
 
     /// PS3.18 §10.6.3.1: JSON unless the client asks for multipart/related XML only.

@@ -137,6 +137,16 @@ struct RetrieveRoutes: Sendable {
         var headers = HTTPFields()
         headers[.contentType] = "application/dicom+json"
         let archive = self.archive
+        if Compression.acceptsGzip(request) {
+            // Compressed whole (issue 8 caches this per series); JSON shrinks 5–10x.
+            var all: [UInt8] = [UInt8(ascii: "[")]
+            for (i, instance) in list.enumerated() {
+                if i > 0 { all.append(UInt8(ascii: ",")) }
+                all += try await Self.metadataJSON(instance, root: root, in: archive)
+            }
+            all.append(UInt8(ascii: "]"))
+            return Compression.response(all, request: request, headers: headers)
+        }
         let body = ResponseBody { writer in
             try await writer.write(ByteBuffer(string: "["))
             for (i, instance) in list.enumerated() {
