@@ -15,9 +15,9 @@ import WadoGateway
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the node: the DIMSE Storage/Verification SCP in front of the archive.",
+        abstract: "Run the node: the DIMSE services and the DICOMweb gateway in front of the archive.",
         discussion: """
-        With no options it runs on embedded defaults: AE title DICOMNODE, DIMSE port 11112, data under \
+        With no options it runs on embedded defaults: AE title DICOMNODE, DIMSE port 11112, HTTP port 8080 (DICOMweb under /dicom-web), data under \
         ./dicomnode-data. A YAML file (--config) sets every key of docs/reference/configuration.md; \
         the flags below override the file. SIGTERM or SIGINT stops accepting and lets running \
         associations finish (shutdown_timeout_seconds).
