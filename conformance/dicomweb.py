@@ -373,6 +373,22 @@ def main() -> int:
             if got != want:
                 bad.append(f"{name}: {status}, {len(got)} frames vs {len(want)}")
         checks.check("frames: each frame equals pydicom's (native bytes or stored fragments)", not bad, "; ".join(bad[:3]))
+        j2k = next((d for n_, d in source.values() if n_ == "test_files/JPEG2000.dcm"), None)
+        if j2k is not None:
+            status, headers, body = get(port, f"/dicom-web/studies/{j2k.StudyInstanceUID}/series/{j2k.SeriesInstanceUID}/instances/{j2k.SOPInstanceUID}/frames/1",
+                                        {"Accept": "multipart/related; type=\"image/jp2\"; transfer-syntax=1.2.840.10008.1.2.4.91"})
+            parts = multipart(body, headers.get("content-type", "")) if status == 200 else []
+            want = list(generate_frames(j2k.PixelData, number_of_frames=1))
+            checks.check("frames as image/jp2 (PS3.18 Table 8.7.3-4): the stored codestream with its media type",
+                         len(parts) == 1 and parts[0][1] == want[0]
+                         and parts[0][0].get("content-type") == "image/jp2; transfer-syntax=1.2.840.10008.1.2.4.91",
+                         f"{status} {[h for h, _ in parts]}")
+            status, _, _ = get(port, f"/dicom-web/studies/{j2k.StudyInstanceUID}/series/{j2k.SeriesInstanceUID}/instances/{j2k.SOPInstanceUID}/frames/1",
+                               {"Accept": "multipart/related; type=\"image/jls\""})
+            status2, _, _ = get(port, f"/dicom-web/studies/{j2k.StudyInstanceUID}/series/{j2k.SeriesInstanceUID}/instances/{j2k.SOPInstanceUID}/frames/1",
+                                {"Accept": "multipart/related; type=\"image/jp2\""})
+            checks.check("frames in another media type, or image/jp2 whose default (4.90) is not the stored 4.91: 406",
+                         status == 406 and status2 == 406, f"{status} {status2}")
         emri = next((d for n_, d in source.values() if n_ == "pydicom-data/emri_small.dcm"), None)
         if emri is not None:
             path = f"/dicom-web/studies/{emri.StudyInstanceUID}/series/{emri.SeriesInstanceUID}/instances/{emri.SOPInstanceUID}/frames/"

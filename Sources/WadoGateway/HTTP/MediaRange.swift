@@ -78,10 +78,15 @@ struct MediaRange: Sendable, Equatable, CustomStringConvertible {
                 guard let q = Double(value), (0...1).contains(q) else { throw .badRequest("q=\(value.prefix(20)) is not a quality value") }
                 quality = q
             } else {
-                parameters[name] = name == "type" ? value.lowercased() : value
+                parameters[name] = name == "type" ? alias(value.lowercased()) : value
             }
         }
-        return MediaRange(type: type, parameters: parameters, quality: quality)
+        return MediaRange(type: alias(type), parameters: parameters, quality: quality)
+    }
+
+    /// Names seen in the field for a registered type: "image/jhc" (HTJ2K) is image/jphc.
+    static func alias(_ type: String) -> String {
+        type == "image/jhc" ? "image/jphc" : type
     }
 
     /// Splits on `separator` where it is not inside a quoted string.

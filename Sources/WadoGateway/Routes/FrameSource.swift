@@ -38,15 +38,29 @@ struct FrameSource: Sendable {
     }
 
     var offeredTypes: [String] {
-        syntax.isEncapsulated ? ["multipart/related; type=\"application/octet-stream\"; transfer-syntax=\(syntax.uid)"]
-            : ["multipart/related; type=\"application/octet-stream\"; transfer-syntax=\(TransferSyntaxNegotiation.explicitVRLittleEndian)"]
+        guard syntax.isEncapsulated else {
+            return ["multipart/related; type=\"application/octet-stream\"; transfer-syntax=\(TransferSyntaxNegotiation.explicitVRLittleEndian)"]
+        }
+        var types = ["multipart/related; type=\"application/octet-stream\"; transfer-syntax=\(syntax.uid)"]
+        if let media = FrameMediaType.mediaType(of: syntax.uid) {
+            types.append("multipart/related; type=\"\(media)\"; transfer-syntax=\(syntax.uid)")
+        }
+        return types
     }
 
-    /// PS3.18 §8.7.3.5.3 (application/octet-stream defaults to Explicit VR Little Endian pixels).
+    /// PS3.18 §8.7.3.5.3 (application/octet-stream defaults to Explicit VR Little Endian pixels)
+    /// and §8.7.3.5.4 (image media types of the compressed syntaxes, with their default syntax).
     func plan(for ranges: [MediaRange]) -> Plan? {
         for range in ranges where range.quality > 0 {
-            guard range.acceptsParts(of: "application/octet-stream") else { continue }
             let wildcard = range.type.hasSuffix("*") || range.partType.hasSuffix("*")
+            if syntax.isEncapsulated, let media = FrameMediaType.mediaType(of: syntax.uid), range.acceptsParts(of: media),
+               !wildcard || range.partType == media {
+                let wanted = range.transferSyntax ?? FrameMediaType.defaultSyntax(of: media)
+                if wanted == "*" || wanted == syntax.uid {
+                    return Plan(mediaType: media, partContentType: "\(media); transfer-syntax=\(syntax.uid)")
+                }
+            }
+            guard range.acceptsParts(of: "application/octet-stream") else { continue }
             let wanted = range.transferSyntax ?? (wildcard ? "*" : TransferSyntaxNegotiation.explicitVRLittleEndian)
             if syntax.isEncapsulated {
                 if wanted == "*" || wanted == syntax.uid {
@@ -106,5 +120,27 @@ struct FrameSource: Sendable {
                 throw ArchiveError.unreadable("instance \(uid): Pixel Data is a sequence")
             }
         }
+    }
+}
+
+/// PS3.18 Table 8.7.3-4 (media types of compressed pixel data), first syntax of each the default.
+enum FrameMediaType {
+    static let families: [(String, [String])] = [
+        ("image/jpeg", ["1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70"]),
+        ("image/jls", ["1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81"]),
+        ("image/jp2", ["1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91"]),
+        ("image/jpx", ["1.2.840.10008.1.2.4.92", "1.2.840.10008.1.2.4.93"]),
+        ("image/jphc", ["1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.4.202", "1.2.840.10008.1.2.4.203"]),
+        ("image/dicom-rle", ["1.2.840.10008.1.2.5"]),
+    ]
+
+    static func mediaType(of syntax: String) -> String? {
+        families.first { $0.1.contains(syntax) }?.0
+    }
+
+    static func defaultSyntax(of mediaType: String) -> String? {
+        // "image/jhc" is seen in the field for HTJ2K; it means image/jphc.
+        let type = mediaType == "image/jhc" ? "image/jphc" : mediaType
+        return families.first { $0.0 == type }?.1.first
     }
 }
