@@ -13,6 +13,10 @@ public protocol ArchiveIndex: Sendable {
     func studyIdentity(studyInstanceUID: String) async throws(ArchiveError) -> PatientIdentity?
     /// The Study Instance UID a series belongs to, nil when the series is not indexed.
     func studyOfSeries(seriesInstanceUID: String) async throws(ArchiveError) -> String?
+    /// A token that changes whenever an instance of the series is added, replaced or removed (for
+    /// ETags and caches of series metadata, PS3.18 §10.4.1.2); nil when the series is not indexed.
+    /// Several nodes sharing one index see the same token.
+    func seriesVersion(seriesInstanceUID: String) async throws(ArchiveError) -> String?
     /// What the ingest policies need, read together: the instance if indexed, the patient
     /// identity its study was first stored under, and the study its series belongs to.
     func decisionInputs(sopInstanceUID: String, studyInstanceUID: String, seriesInstanceUID: String)

@@ -352,6 +352,23 @@ public final class SQLiteIndex: ArchiveIndex {
         }
     }
 
+    public func seriesVersion(seriesInstanceUID: String) async throws(ArchiveError) -> String? {
+        try await read { db in
+            // Every insert or replacement writes receivedAt = now and a new row or object path;
+            // a removal changes the count. Indexed: series by UID, instance by seriesId.
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT COUNT(i.id) AS n, MAX(i.id) AS maxId, MAX(i.receivedAt) AS latest, SUM(i.fileSize) AS bytes
+                FROM series se JOIN instance i ON i.seriesId = se.id WHERE se.seriesInstanceUID = ?
+                """, arguments: [seriesInstanceUID]) else { return nil }
+            let n: Int = row["n"] ?? 0
+            guard n > 0 else { return nil }
+            let maxId: Int64 = row["maxId"] ?? 0
+            let latest: Double = row["latest"] ?? 0
+            let bytes: Int64 = row["bytes"] ?? 0
+            return "\(n)-\(maxId)-\(Int64(latest * 1_000_000))-\(bytes)"
+        }
+    }
+
     public func decisionInputs(sopInstanceUID: String, studyInstanceUID: String, seriesInstanceUID: String)
         async throws(ArchiveError) -> DecisionInputs {
         try await read { db in

@@ -46,6 +46,7 @@ public struct DicomWebGateway: Sendable {
     public let archive: Archive
     public let settings: GatewaySettings
     let logger: Logger
+    let metadataCache = MetadataCache()
 
     public init(archive: Archive, settings: GatewaySettings, logger: Logger = Logger(label: "dicomnode.http")) {
         self.archive = archive

@@ -168,6 +168,7 @@ final class SlowIndex: ArchiveIndex {
     func instance(sopInstanceUID: String) async throws(ArchiveError) -> IndexedInstance? { try await base.instance(sopInstanceUID: sopInstanceUID) }
     func studyIdentity(studyInstanceUID: String) async throws(ArchiveError) -> PatientIdentity? { try await base.studyIdentity(studyInstanceUID: studyInstanceUID) }
     func studyOfSeries(seriesInstanceUID: String) async throws(ArchiveError) -> String? { try await base.studyOfSeries(seriesInstanceUID: seriesInstanceUID) }
+    func seriesVersion(seriesInstanceUID: String) async throws(ArchiveError) -> String? { try await base.seriesVersion(seriesInstanceUID: seriesInstanceUID) }
     func instanceCount() async throws(ArchiveError) -> Int { try await base.instanceCount() }
     func instances(limit: Int, offset: Int) async throws(ArchiveError) -> [IndexedInstance] { try await base.instances(limit: limit, offset: offset) }
     func deleteInstance(sopInstanceUID: String) async throws(ArchiveError) -> IndexedInstance? { try await base.deleteInstance(sopInstanceUID: sopInstanceUID) }

@@ -206,3 +206,43 @@ struct RouteTests {
         }
     }
 }
+
+@Suite("Series metadata cache")
+struct MetadataCacheTests {
+    @Test("series metadata: ETag, 304 on If-None-Match, a new instance changes it, garbage If-None-Match is a 200")
+    func etag() async throws {
+        let f = try GatewayFixture()
+        try await f.store(Sample.image(sop: "1.2.3.30"))
+        let uri = "/dicom-web/studies/\(Sample.study)/series/\(Sample.series)/metadata"
+        let first = try await f.test { client in
+            try await client.execute(uri: uri, method: .get) { r -> String? in
+                #expect(r.status == .ok)
+                #expect((r.body.json as? [Any])?.count == 1)
+                return r.headers[.eTag]
+            }
+        }
+        let etag = try #require(first)
+        try await f.test { client in
+            try await client.execute(uri: uri, method: .get, headers: [.ifNoneMatch: etag]) { r in
+                #expect(r.status == .notModified)
+                #expect(r.body.readableBytes == 0)
+            }
+            try await client.execute(uri: uri, method: .get, headers: [.ifNoneMatch: "\"garbage\", ,;;"]) { r in
+                #expect(r.status == .ok)
+                #expect((r.body.json as? [Any])?.count == 1)
+            }
+            try await client.execute(uri: "/dicom-web/studies/1.2.999/series/\(Sample.series)/metadata", method: .get) { r in
+                #expect(r.status == .notFound)               // the series is not in that study
+            }
+        }
+        #expect(f.gateway.metadataCache.count == 1)
+        try await f.store(Sample.image(sop: "1.2.3.31"))
+        try await f.test { client in
+            try await client.execute(uri: uri, method: .get, headers: [.ifNoneMatch: etag]) { r in
+                #expect(r.status == .ok)
+                #expect(r.headers[.eTag] != etag)
+                #expect((r.body.json as? [Any])?.count == 2)
+            }
+        }
+    }
+}

@@ -25,7 +25,7 @@ struct RetrieveRoutes: Sendable {
             try await metadata(request, try scope(context, series: false, instance: false))
         }
         router.get("studies/:study/series/:series/metadata") { request, context in
-            try await metadata(request, try scope(context, series: true, instance: false))
+            try await seriesMetadata(request, try scope(context, series: true, instance: false))
         }
         router.get("studies/:study/series/:series/instances/:instance/metadata") { request, context in
             try await metadata(request, try scope(context, series: true, instance: true))
@@ -160,6 +160,51 @@ struct RetrieveRoutes: Sendable {
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// Series metadata from the cache when the series has not changed; an `If-None-Match` naming
+    /// the current version gets 304 (RFC 9110 §13.1.2). A malformed If-None-Match is just no match.
+    func seriesMetadata(_ request: Request, _ scope: Scope) async throws -> Response {
+        let ranges = try MediaRange.parseAccept(acceptValue(request))
+        guard ranges.contains(where: { $0.quality > 0 && ($0.matches("application/dicom+json") || $0.matches("application/json")) }) else {
+            throw DicomWebError.notAcceptable("metadata is served as application/dicom+json")
+        }
+        guard let series = scope.series else { return try await metadata(request, scope) }
+        let version: String?
+        do { version = try await archive.index.seriesVersion(seriesInstanceUID: series) } catch { throw DicomWebError.archive(error) }
+        guard let version else { throw DicomWebError.notFound("no series \(series) in this archive") }
+        let etag = "\"\(version)\""
+        var headers = HTTPFields()
+        headers[.eTag] = etag
+        headers[.cacheControl] = "no-cache"          // revalidate: cheap, and always current
+        headers[.vary] = "Accept-Encoding"
+        if let inm = request.headers[.ifNoneMatch],
+           inm.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag || $0.trimmingCharacters(in: .whitespaces) == "W/" + etag }) {
+            return Response(status: .notModified, headers: headers)
+        }
+        let root = gateway.serviceRoot(for: request)
+        let key = root + "|" + series
+        let entry: MetadataCache.Entry
+        if let hit = gateway.metadataCache.entry(key, version: version) {
+            entry = hit
+        } else {
+            let list = try await instances(scope)
+            var all: [UInt8] = [UInt8(ascii: "[")]
+            for (i, instance) in list.enumerated() {
+                if i > 0 { all.append(UInt8(ascii: ",")) }
+                all += try await Self.metadataJSON(instance, root: root, in: archive)
+            }
+            all.append(UInt8(ascii: "]"))
+            entry = MetadataCache.Entry(version: version, study: scope.study, json: all, gzip: Deflate.gzip(all))
+            gateway.metadataCache.store(key, entry)
+        }
+        guard entry.study == scope.study else { throw DicomWebError.notFound("series \(series) is not in study \(scope.study)") }
+        headers[.contentType] = "application/dicom+json"
+        if Compression.acceptsGzip(request) {
+            headers[.contentEncoding] = "gzip"
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: entry.gzip)))
+        }
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: entry.json)))
     }
 
     /// PS3.18 §10.4.1.2 / Annex F.2: an instance's attributes without File Meta, values larger than
