@@ -128,24 +128,15 @@ struct RetrieveRoutes: Sendable {
     // MARK: - Metadata
 
     func metadata(_ request: Request, _ scope: Scope) async throws -> Response {
-        let ranges = try MediaRange.parseAccept(acceptValue(request))
-        guard ranges.contains(where: { $0.quality > 0 && ($0.matches("application/dicom+json") || $0.matches("application/json")) }) else {
-            throw DicomWebError.notAcceptable("metadata is served as application/dicom+json")
-        }
+        try Self.checkMetadataAccept(acceptValue(request))
         let list = try await instances(scope)
         let root = gateway.serviceRoot(for: request)
         var headers = HTTPFields()
         headers[.contentType] = "application/dicom+json"
         let archive = self.archive
         if Compression.acceptsGzip(request) {
-            // Compressed whole (issue 8 caches this per series); JSON shrinks 5–10x.
-            var all: [UInt8] = [UInt8(ascii: "[")]
-            for (i, instance) in list.enumerated() {
-                if i > 0 { all.append(UInt8(ascii: ",")) }
-                all += try await Self.metadataJSON(instance, root: root, in: archive)
-            }
-            all.append(UInt8(ascii: "]"))
-            return Compression.response(all, request: request, headers: headers)
+            // Compressed whole (series metadata is also cached, see seriesMetadata).
+            return Compression.response(try await Self.metadataArray(list, root: root, in: archive), request: request, headers: headers)
         }
         let body = ResponseBody { writer in
             try await writer.write(ByteBuffer(string: "["))
@@ -165,10 +156,7 @@ struct RetrieveRoutes: Sendable {
     /// Series metadata from the cache when the series has not changed; an `If-None-Match` naming
     /// the current version gets 304 (RFC 9110 §13.1.2). A malformed If-None-Match is just no match.
     func seriesMetadata(_ request: Request, _ scope: Scope) async throws -> Response {
-        let ranges = try MediaRange.parseAccept(acceptValue(request))
-        guard ranges.contains(where: { $0.quality > 0 && ($0.matches("application/dicom+json") || $0.matches("application/json")) }) else {
-            throw DicomWebError.notAcceptable("metadata is served as application/dicom+json")
-        }
+        try Self.checkMetadataAccept(acceptValue(request))
         guard let series = scope.series else { return try await metadata(request, scope) }
         let version: String?
         do { version = try await archive.index.seriesVersion(seriesInstanceUID: series) } catch { throw DicomWebError.archive(error) }
@@ -188,13 +176,7 @@ struct RetrieveRoutes: Sendable {
         if let hit = gateway.metadataCache.entry(key, version: version) {
             entry = hit
         } else {
-            let list = try await instances(scope)
-            var all: [UInt8] = [UInt8(ascii: "[")]
-            for (i, instance) in list.enumerated() {
-                if i > 0 { all.append(UInt8(ascii: ",")) }
-                all += try await Self.metadataJSON(instance, root: root, in: archive)
-            }
-            all.append(UInt8(ascii: "]"))
+            let all = try await Self.metadataArray(try await instances(scope), root: root, in: archive)
             entry = MetadataCache.Entry(version: version, study: scope.study, json: all, gzip: Deflate.gzip(all))
             gateway.metadataCache.store(key, entry)
         }
@@ -205,6 +187,25 @@ struct RetrieveRoutes: Sendable {
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: entry.gzip)))
         }
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: entry.json)))
+    }
+
+    /// PS3.18 §10.4.1.2: metadata is served as DICOM JSON; 406 for an Accept that excludes it.
+    static func checkMetadataAccept(_ accept: String?) throws(DicomWebError) {
+        let ranges = try MediaRange.parseAccept(accept)
+        guard ranges.contains(where: { $0.quality > 0 && ($0.matches("application/dicom+json") || $0.matches("application/json")) }) else {
+            throw DicomWebError.notAcceptable("metadata is served as application/dicom+json")
+        }
+    }
+
+    /// The JSON array of the instances' metadata, whole.
+    static func metadataArray(_ list: [IndexedInstance], root: String, in archive: Archive) async throws -> [UInt8] {
+        var all: [UInt8] = [UInt8(ascii: "[")]
+        for (i, instance) in list.enumerated() {
+            if i > 0 { all.append(UInt8(ascii: ",")) }
+            all += try await metadataJSON(instance, root: root, in: archive)
+        }
+        all.append(UInt8(ascii: "]"))
+        return all
     }
 
     /// PS3.18 §10.4.1.2 / Annex F.2: an instance's attributes without File Meta, values larger than
