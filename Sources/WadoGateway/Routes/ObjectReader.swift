@@ -36,6 +36,54 @@ enum ObjectReader {
         }
     }
 
+    /// A multipart part of `application/dicom`, ready to write.
+    enum Part: Sendable {
+        /// Delimiter, headers, the object and the CRLF that ends it, in one buffer.
+        case whole(ByteBuffer)
+        /// An object too large for one buffer: its delimiter and headers; the object is copied in chunks.
+        case streamed(header: ByteBuffer, source: any ByteSource)
+    }
+
+    /// Objects up to this size go out as one buffer (one read, one write).
+    static let wholePartLimit = 8 << 20
+
+    /// The part for `instance` in `syntax`: as stored (one read when it fits a buffer) or converted.
+    static func part(_ instance: IndexedInstance, syntax: String, boundary: String, in archive: Archive) async throws -> Part {
+        let header = Multipart.partHeader(boundary: boundary, contentType: "application/dicom; transfer-syntax=\(syntax)")
+        if syntax != instance.transferSyntaxUID {
+            let bytes = try await TransferSyntaxNegotiation.converted(instance, to: syntax, in: archive)
+            var buffer = ByteBufferAllocator().buffer(capacity: header.utf8.count + bytes.count + 2)
+            buffer.writeString(header)
+            buffer.writeBytes(bytes)
+            buffer.writeString("\r\n")
+            return .whole(buffer)
+        }
+        return try await BlockingIO.run { () throws(ArchiveError) -> Part in
+            let source = try archive.store.open(instance.objectPath)
+            guard source.length <= UInt64(wholePartLimit) else { return .streamed(header: ByteBuffer(string: header), source: source) }
+            let n = Int(source.length)
+            var buffer = ByteBufferAllocator().buffer(capacity: header.utf8.count + n + 2)
+            buffer.writeString(header)
+            var done = 0
+            var failure: DicomReadError?
+            while done < n, failure == nil {
+                let read = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: n - done) { raw in
+                    do throws(DicomReadError) {
+                        return try source.read(at: UInt64(done), into: UnsafeMutableRawBufferPointer(rebasing: raw.prefix(n - done)))
+                    } catch {
+                        failure = error
+                        return 0
+                    }
+                }
+                if read == 0 && failure == nil { throw ArchiveError.io("object \(instance.objectPath) shorter than indexed") }
+                done += read
+            }
+            if let failure { throw ArchiveError.io("\(failure)") }
+            buffer.writeString("\r\n")
+            return .whole(buffer)
+        }
+    }
+
     /// Opens an indexed object.
     static func open(_ instance: IndexedInstance, in archive: Archive) async throws(DicomWebError) -> any ByteSource {
         do {

@@ -97,27 +97,35 @@ struct RetrieveRoutes: Sendable {
         let plan = planned
         let logger = gateway.logger
         let body = ResponseBody { writer in
-            for (instance, syntax) in plan {
-                let header = Multipart.partHeader(boundary: boundary, contentType: "application/dicom; transfer-syntax=\(syntax)")
-                if syntax == instance.transferSyntaxUID {
-                    // As stored: the file's bytes, a chunk at a time.
-                    let source = try await ObjectReader.open(instance, in: archive)
-                    try await writer.write(ByteBuffer(string: header))
-                    try await ObjectReader.copy(source, count: source.length, to: &writer)
-                } else {
-                    let bytes: [UInt8]
+            // The next part is read (on the archive's blocking threads) while this one is written.
+            func load(_ i: Int) -> Task<ObjectReader.Part, any Error> {
+                let (instance, syntax) = plan[i]
+                return Task {
                     do {
-                        bytes = try await TransferSyntaxNegotiation.converted(instance, to: syntax, in: archive)
+                        return try await ObjectReader.part(instance, syntax: syntax, boundary: boundary, in: archive)
                     } catch {
-                        // The status line is gone: end the stream without the close delimiter so
-                        // the client sees a truncated multipart body, and log why.
-                        logger.error("WADO-RS: instance \(instance.sopInstanceUID) could not be converted: \(error)")
+                        // The status line is gone: the body ends without its close delimiter, so
+                        // the client sees a truncated multipart body; the log says why.
+                        logger.error("WADO-RS: instance \(instance.sopInstanceUID) could not be read: \(error)")
                         throw error
                     }
-                    try await writer.write(ByteBuffer(string: header))
-                    try await writer.write(ByteBuffer(bytes: bytes))
                 }
-                try await writer.write(ByteBuffer(string: "\r\n"))
+            }
+            var next: Task<ObjectReader.Part, any Error>? = plan.isEmpty ? nil : load(0)
+            defer { next?.cancel() }
+            var i = 0
+            while let current = next {
+                let part = try await current.value
+                i += 1
+                next = i < plan.count ? load(i) : nil
+                switch part {
+                case .whole(let buffer):
+                    try await writer.write(buffer)
+                case .streamed(let header, let source):
+                    try await writer.write(header)
+                    try await ObjectReader.copy(source, count: source.length, to: &writer)
+                    try await writer.write(ByteBuffer(string: "\r\n"))
+                }
             }
             try await writer.write(ByteBuffer(string: Multipart.closing(boundary: boundary)))
             try await writer.finish(nil)
