@@ -3,7 +3,7 @@
 (process 14 / SV1) file in pydicom's test files and pydicom-data, what pydicom 3 (with
 pylibjpeg, pylibjpeg-libjpeg and pylibjpeg-rle) decodes each frame to.
 
-Each frame is recorded as the SHA-256 of its samples as dicomnode's decoders return them:
+Each frame is recorded as the 64-bit FNV-1a hash (hex) of its samples as dicomnode's decoders return them:
 little endian, Bits Allocated wide, colour-by-pixel (Planar Configuration 0), raw (no colour
 conversion), with only the Bits Stored low bits kept (pydicom sign-extends signed samples, our
 decoders return the stored bit patterns; bits above Bits Stored are not pixel data, PS3.5 §8.1.1).
@@ -24,7 +24,15 @@ def frame_hash(arr, bits_allocated, bits_stored):
     dtype = {8: np.uint8, 16: np.uint16, 32: np.uint32}[bits_allocated]
     a = np.ascontiguousarray(arr).view(dtype.__name__.replace('uint', 'int') if arr.dtype.kind == 'i' else arr.dtype)
     a = a.astype(np.int64) & ((1 << bits_stored) - 1)
-    return hashlib.sha256(a.astype('<' + np.dtype(dtype).str[1:]).tobytes()).hexdigest()
+    return fnv1a64(a.astype('<' + np.dtype(dtype).str[1:]).tobytes())
+
+
+def fnv1a64(data):
+    # FNV-1a, 64 bits: offset basis 0xcbf29ce484222325, prime 0x100000001b3 (Swift tests compute the same).
+    h = 0xcbf29ce484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return '%016x' % h
 
 
 def main():

@@ -93,6 +93,12 @@ struct BenchCodecCommand: ParsableCommand {
                 streams.append((try codec.encode(frame, syntax: target.uid, options: .lossless).codestream, frames.descriptor))
             }
         }
+        // A codec that skips work cannot win: every frame must decode back to its native bytes.
+        var verified = true
+        for (k, (stream, d)) in streams.enumerated() {
+            guard let codec = CodecRegistry.decoder(for: target.uid, d) else { throw ValidationError("no decoder") }
+            verified = try verified && codec.decode(stream, descriptor: d, syntax: target.uid).bytes == natives[k].bytes
+        }
         let nativeBytes = natives.reduce(0) { $0 + $1.bytes.count }
         let encodedBytes = streams.reduce(0) { $0 + $1.stream.count }
         func now() -> Double {
@@ -119,7 +125,8 @@ struct BenchCodecCommand: ParsableCommand {
             rounds += 1
         } while now() - start < seconds
         let encodeRate = Double(nativeBytes * rounds) / (now() - start) / 1e6
-        print(String(format: "decode_MBps=%.1f encode_MBps=%.1f frames=%d native_bytes=%d encoded_bytes=%d check=%d",
-                     decodeRate, encodeRate, natives.count, nativeBytes, encodedBytes, checksum & 1))
+        print(String(format: "decode_MBps=%.1f encode_MBps=%.1f ", decodeRate, encodeRate)
+              + "frames=\(natives.count) native_bytes=\(nativeBytes) encoded_bytes=\(encodedBytes) "
+              + "verified=\(verified ? "yes" : "no") check=\(checksum & 1)")
     }
 }

@@ -28,7 +28,7 @@ public struct JPEGLosslessCodec: PixelCodec {
     /// - Throws: `.corrupt` for a bad stream, `.badDescriptor` when its size, components or
     ///   precision disagree with `descriptor`, `.unsupported` for other JPEG processes.
     public func decode(_ codestream: [UInt8], descriptor d: FrameDescriptor, syntax: String) throws(CodecError) -> DecodedFrame {
-        let image = try JPEGLosslessDecoder.decode(codestream)
+        let image = try JPEGLosslessDecoder.decode(codestream, expected: (d.rows, d.columns, d.samplesPerPixel))
         guard image.rows == d.rows, image.columns == d.columns else {
             throw CodecError(.badDescriptor, "JPEG image is \(image.columns)×\(image.rows), the data set says \(d.columns)×\(d.rows)")
         }

@@ -25,12 +25,16 @@ struct JPEGLosslessDecoder {
     }
 
     /// Decodes `data` (SOI … EOI).
-    /// - Throws: `.corrupt` for a malformed or truncated codestream, `.unsupported` for other JPEG processes.
-    static func decode(_ data: [UInt8]) throws(CodecError) -> Image {
+    /// - Parameters:
+    ///   - expected: rows, columns and components the caller expects; checked at the frame header,
+    ///     before the samples are allocated.
+    /// - Throws: `.corrupt` for a malformed or truncated codestream, `.unsupported` for other JPEG
+    ///   processes, `.badDescriptor` when the frame header disagrees with `expected`.
+    static func decode(_ data: [UInt8], expected: (rows: Int, columns: Int, components: Int)? = nil) throws(CodecError) -> Image {
         var result: Result<Image, CodecError> = .failure(CodecError(.corrupt, "JPEG: empty"))
         data.withUnsafeBufferPointer { buf in
             do throws(CodecError) {
-                result = .success(try decode(buffer: buf))
+                result = .success(try decode(buffer: buf, expected: expected))
             } catch {
                 result = .failure(error)
             }
@@ -38,7 +42,8 @@ struct JPEGLosslessDecoder {
         return try result.get()
     }
 
-    static func decode(buffer data: UnsafeBufferPointer<UInt8>) throws(CodecError) -> Image {
+    static func decode(buffer data: UnsafeBufferPointer<UInt8>,
+                       expected: (rows: Int, columns: Int, components: Int)?) throws(CodecError) -> Image {
         let n = data.count
         guard n >= 4, data[0] == 0xFF, data[1] == 0xD8 else { throw CodecError(.corrupt, "JPEG: no SOI marker") }
         var pos = 2
@@ -81,6 +86,9 @@ struct JPEGLosslessDecoder {
                 guard (2...16).contains(precision) else { throw CodecError(.unsupported, "JPEG: sample precision \(precision)") }
                 guard rows > 0, columns > 0 else { throw CodecError(.unsupported, "JPEG: \(rows)×\(columns) image (DNL not supported)") }
                 guard (1...4).contains(nf), length == 8 + 3 * nf else { throw CodecError(.corrupt, "JPEG: \(nf) components in SOF3") }
+                if let e = expected, e.rows != rows || e.columns != columns || e.components != nf {
+                    throw CodecError(.badDescriptor, "JPEG image is \(columns)×\(rows)×\(nf), the data set says \(e.columns)×\(e.rows)×\(e.components)")
+                }
                 for c in 0..<nf {
                     let base = segment + 6 + 3 * c
                     let hv = data[base + 1]
