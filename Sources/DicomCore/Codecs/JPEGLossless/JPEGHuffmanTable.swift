@@ -13,11 +13,14 @@ struct JPEGHuffmanDecodingTable: Sendable {
     /// valueOffset[l]: index in `values` of the first code of length l minus that code.
     var valueOffset: [Int32]
     var values: [UInt8]
+    /// The DHT's 16 counts (codes of each length).
+    var counts: [UInt8]
 
     /// - Throws: `.corrupt` when the counts describe more codes than fit (T.81 §C).
     init(counts: [UInt8], values: [UInt8]) throws(CodecError) {
         precondition(counts.count == 16)
         self.values = values
+        self.counts = counts
         fast = [UInt16](repeating: 0, count: 1 << Self.lookaheadBits)
         maxCode = [Int32](repeating: -1, count: 18)
         valueOffset = [Int32](repeating: 0, count: 18)

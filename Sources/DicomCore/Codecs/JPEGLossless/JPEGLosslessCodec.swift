@@ -85,12 +85,17 @@ public struct JPEGLosslessCodec: PixelCodec {
         let spp = d.samplesPerPixel
         frame.bytes.withUnsafeBufferPointer { b in
             samples.withUnsafeMutableBufferPointer { s in
-                for i in 0..<samplesCount {
+                if planar {
                     // Colour-by-plane input is interleaved here: sample k of pixel p is at k × pixels + p.
-                    let source = planar ? (i % spp) * pixels + i / spp : i
-                    let v = bytesPerSample == 1 ? UInt16(b[source])
-                        : UInt16(b[2 * source]) | UInt16(b[2 * source + 1]) << 8
-                    s[i] = v & mask
+                    for i in 0..<samplesCount {
+                        let source = (i % spp) * pixels + i / spp
+                        let v = bytesPerSample == 1 ? UInt16(b[source]) : UInt16(b[2 * source]) | UInt16(b[2 * source + 1]) << 8
+                        s[i] = v & mask
+                    }
+                } else if bytesPerSample == 1 {
+                    for i in 0..<samplesCount { s[i] = UInt16(b[i]) & mask }
+                } else {
+                    for i in 0..<samplesCount { s[i] = (UInt16(b[2 * i]) | UInt16(b[2 * i + 1]) << 8) & mask }
                 }
             }
         }

@@ -157,24 +157,54 @@ struct JPEGLosslessDecoder {
     }
 }
 
-/// The entropy-coded bits of a scan (T.81 §F.1.2.3): a 64-bit register filled a byte at a time,
-/// stuffed zero bytes removed; at a marker or the end of data zero bits are fed in and counted.
+/// One Huffman table as plain pointers, so that the sample loop does no reference counting.
+struct HuffmanLookup {
+    var fast: UnsafePointer<UInt16>
+    /// Index 0...17 (T.81 Figure F.16's MAXCODE; 17 is a sentinel).
+    var maxCode: UnsafePointer<Int32>
+    var valueOffset: UnsafePointer<Int32>
+    var values: UnsafePointer<UInt8>
+    var valueCount: Int
+}
+
+/// The entropy-coded bits of a scan (T.81 §F.1.2.3): a 64-bit register filled eight bytes at a
+/// time when none of them is 0xFF, else a byte at a time removing stuffed zero bytes; at a marker
+/// or the end of data zero bits are fed in and counted.
 struct JPEGBitReader {
-    let data: UnsafeBufferPointer<UInt8>
+    let data: UnsafePointer<UInt8>
+    let n: Int
     var pos: Int
     var buffer: UInt64 = 0
     var count = 0
     /// Zero bits fed in after a marker or the end of data; consuming them means the data was short.
     var fakeBits = 0
     var markerHit = false
+    /// A code that is in no table was met (the caller throws at the end of the row).
+    var invalidCode = false
 
-    init(_ data: UnsafeBufferPointer<UInt8>, at pos: Int) {
+    init(_ data: UnsafePointer<UInt8>, count n: Int, at pos: Int) {
         self.data = data
+        self.n = n
         self.pos = pos
     }
 
     @inline(__always) mutating func fill() {
-        let n = data.count
+        if !markerHit && pos + 8 <= n {
+            let word = UInt64(bigEndian: UnsafeRawPointer(data + pos).loadUnaligned(as: UInt64.self))
+            let inverse = ~word
+            // No 0xFF byte in the word (no zero byte in its inverse): take as many bytes as fit.
+            if (inverse &- 0x0101010101010101) & ~inverse & 0x8080808080808080 == 0 {
+                let take = (63 - count) >> 3
+                buffer |= (word >> UInt64(64 - 8 * take)) << UInt64(64 - count - 8 * take)
+                pos += take
+                count += 8 * take
+                return
+            }
+        }
+        fillBytes()
+    }
+
+    mutating func fillBytes() {
         while count <= 56 {
             var byte: UInt64 = 0
             if !markerHit && pos < n {
@@ -199,10 +229,11 @@ struct JPEGBitReader {
         }
     }
 
-    /// Decodes one difference (T.81 §H.1.2.2, Table H.2): the category's Huffman code, then that many bits.
-    @inline(__always) mutating func difference(_ fast: UnsafePointer<UInt16>, _ slow: JPEGHuffmanDecodingTable) throws(CodecError) -> Int32 {
+    /// Decodes one difference (T.81 §H.1.2.2, Table H.2): the category's Huffman code, then that
+    /// many bits. After a fill at least 57 bits are buffered, enough for a 16-bit code and 15 bits.
+    @inline(__always) mutating func difference(_ t: HuffmanLookup) -> Int32 {
         if count < 32 { fill() }
-        let entry = Int(fast[Int(truncatingIfNeeded: buffer >> UInt64(64 - JPEGHuffmanDecodingTable.lookaheadBits))])
+        let entry = Int(t.fast[Int(truncatingIfNeeded: buffer >> UInt64(64 - JPEGHuffmanDecodingTable.lookaheadBits))])
         let category: Int
         if entry != 0 {
             let length = entry >> 8
@@ -210,11 +241,10 @@ struct JPEGBitReader {
             buffer <<= UInt64(length)
             count -= length
         } else {
-            category = try decodeLong(slow)
+            category = decodeLong(t)
         }
         if category == 0 { return 0 }
         if category >= 16 { return 32768 }  // no extra bits (T.81 §H.1.2.2)
-        if count < category { fill() }
         let bits = Int32(truncatingIfNeeded: buffer >> UInt64(64 - category))
         buffer <<= UInt64(category)
         count -= category
@@ -222,32 +252,33 @@ struct JPEGBitReader {
         return bits < (Int32(1) << Int32(category - 1)) ? bits - (Int32(1) << Int32(category)) + 1 : bits
     }
 
-    /// Codes longer than the lookahead (T.81 Figure F.16).
-    mutating func decodeLong(_ t: JPEGHuffmanDecodingTable) throws(CodecError) -> Int {
+    /// Codes longer than the lookahead (T.81 Figure F.16). An invalid code sets `invalidCode`.
+    mutating func decodeLong(_ t: HuffmanLookup) -> Int {
         var length = JPEGHuffmanDecodingTable.lookaheadBits + 1
         while length <= 16 {
             let code = Int32(truncatingIfNeeded: buffer >> UInt64(64 - length))
             if code <= t.maxCode[length] {
                 let index = Int(t.valueOffset[length] + code)
-                guard index >= 0, index < t.values.count else { break }
+                guard index >= 0, index < t.valueCount else { break }
                 buffer <<= UInt64(length)
                 count -= length
                 return Int(t.values[index])
             }
             length += 1
         }
-        throw CodecError(.corrupt, "JPEG: invalid Huffman code")
+        invalidCode = true
+        return 0
     }
 
-    /// Throws when bits past the end of the entropy-coded data were used.
-    func checkNotShort() throws(CodecError) {
+    /// Throws when an invalid code was met or bits past the end of the entropy-coded data were used.
+    func check() throws(CodecError) {
+        if invalidCode { throw CodecError(.corrupt, "JPEG: invalid Huffman code") }
         if count < fakeBits { throw CodecError(.corrupt, "JPEG: entropy-coded data truncated") }
     }
 
     /// At the end of a restart interval: drop the remaining bits and step over RSTn (T.81 §E.2.4, §H.2).
     mutating func restart(_ expected: Int) throws(CodecError) {
-        try checkNotShort()
-        let n = data.count
+        try check()
         buffer = 0
         count = 0
         fakeBits = 0
@@ -263,7 +294,6 @@ struct JPEGBitReader {
 
     /// The position of the marker that ends the scan.
     mutating func markerAfterScan() -> Int {
-        let n = data.count
         if !markerHit {
             while pos + 1 < n, !(data[pos] == 0xFF && data[pos + 1] != 0x00 && data[pos + 1] != 0xFF
                                  && !(0xD0...0xD7).contains(data[pos + 1])) { pos += 1 }
@@ -284,12 +314,49 @@ struct Scan {
     var stride: Int
     var restartInterval: Int
 
+    static let combinedBits = 12
+    /// Flag of a combined entry that holds the whole difference (low 16 bits, modulo 2^16) and
+    /// the bits it takes (bits 16–20).
+    static let complete: UInt32 = 1 << 21
+
+    /// Fills the 2^12-entry combined table: for each 12-bit peek, the difference and its total
+    /// length when the code and its extra bits fit in 12 bits, else 0 (the general path decodes it).
+    static func buildCombined(_ t: JPEGHuffmanDecodingTable, into table: UnsafeMutablePointer<UInt32>) {
+        table.initialize(repeating: 0, count: 1 << combinedBits)
+        // The canonical codes (T.81 Annex C), as JPEGHuffmanDecodingTable.init assigns them.
+        var code = 0
+        var k = 0
+        for length in 1...min(16, combinedBits) {
+            for _ in 0..<Int(t.counts[length - 1]) {
+                guard k < t.values.count else { return }
+                let category = Int(t.values[k])
+                let extraBits = category >= 16 ? 0 : category
+                let total = length + extraBits
+                if total <= combinedBits {
+                    for extra in 0..<(1 << extraBits) {
+                        let diff: Int32
+                        if category == 0 { diff = 0 }
+                        else if category >= 16 { diff = 32768 }
+                        else { diff = extra < (1 << (category - 1)) ? Int32(extra) - Int32(1 << category) + 1 : Int32(extra) }
+                        let prefix = (code << extraBits | extra) << (combinedBits - total)
+                        let entry = complete | UInt32(total) << 16 | UInt32(UInt16(truncatingIfNeeded: diff))
+                        for fill in 0..<(1 << (combinedBits - total)) { table[prefix | fill] = entry }
+                    }
+                }
+                code += 1
+                k += 1
+            }
+            code <<= 1
+        }
+    }
+
     /// Decodes the scan starting at `start` (just after SOS) into the components' places in
     /// `out` and returns the position of the marker that follows it.
     func decode(_ data: UnsafeBufferPointer<UInt8>, from start: Int,
                 components: [(index: Int, table: JPEGHuffmanDecodingTable)],
                 into out: UnsafeMutableBufferPointer<UInt16>) throws(CodecError) -> Int {
-        var reader = JPEGBitReader(data, at: start)
+        guard let dataBase = data.baseAddress else { throw CodecError(.corrupt, "JPEG: empty") }
+        var reader = JPEGBitReader(dataBase, count: data.count, at: start)
         let ncomp = components.count
         let shift = pointTransform
         // Samples before the point transform have precision - Pt bits (T.81 §H.1.2.1).
@@ -298,25 +365,45 @@ struct Scan {
         let columns = self.columns
         let rowStride = columns * stride
         let mask: Int32 = 0xFFFF  // differences and predictions are modulo 2^16 (T.81 §H.1.2.1)
-
-        // The lookahead tables, pinned for the whole scan.
-        let fastTables = UnsafeMutablePointer<UInt16>.allocate(capacity: ncomp << JPEGHuffmanDecodingTable.lookaheadBits)
-        defer { fastTables.deallocate() }
-        for (k, c) in components.enumerated() {
-            c.table.fast.withUnsafeBufferPointer { src in
-                if let base = src.baseAddress {
-                    (fastTables + (k << JPEGHuffmanDecodingTable.lookaheadBits)).update(from: base, count: src.count)
-                }
-            }
-        }
-        let slowTables = components.map(\.table)
-        let offsets = components.map(\.index)
-        @inline(__always) func fast(_ k: Int) -> UnsafePointer<UInt16> {
-            UnsafePointer(fastTables + (k << JPEGHuffmanDecodingTable.lookaheadBits))
-        }
         guard let base = out.baseAddress, out.count >= rows * rowStride else {
             throw CodecError(.badDescriptor, "JPEG: output buffer too small")
         }
+
+        // The tables copied into one block for the scan: per component fast[1024], maxCode[18],
+        // valueOffset[18] as 32-bit words, then the values.
+        let fastCount = 1 << JPEGHuffmanDecodingTable.lookaheadBits
+        let lookups = UnsafeMutablePointer<HuffmanLookup>.allocate(capacity: ncomp)
+        let fastBlock = UnsafeMutablePointer<UInt16>.allocate(capacity: ncomp * fastCount)
+        let codeBlock = UnsafeMutablePointer<Int32>.allocate(capacity: ncomp * 36)
+        let valueBlock = UnsafeMutablePointer<UInt8>.allocate(capacity: ncomp * 256)
+        defer {
+            lookups.deallocate()
+            fastBlock.deallocate()
+            codeBlock.deallocate()
+            valueBlock.deallocate()
+        }
+        let offsets = UnsafeMutablePointer<Int>.allocate(capacity: ncomp)
+        defer { offsets.deallocate() }
+        for (k, c) in components.enumerated() {
+            let t = c.table
+            let fast = fastBlock + k * fastCount
+            for i in 0..<fastCount { fast[i] = t.fast[i] }
+            let codes = codeBlock + k * 36
+            for i in 0..<18 {
+                codes[i] = t.maxCode[i]
+                codes[18 + i] = t.valueOffset[i]
+            }
+            let values = valueBlock + k * 256
+            for i in 0..<min(t.values.count, 256) { values[i] = t.values[i] }
+            lookups[k] = HuffmanLookup(fast: fast, maxCode: codes, valueOffset: codes + 18, values: values,
+                                       valueCount: min(t.values.count, 256))
+            offsets[k] = c.index
+        }
+        // One component, predictor 1, no restarts (most DICOM JPEG Lossless): a 12-bit lookahead
+        // that gives code and extra bits together when both fit (libjpeg-turbo's trick).
+        let combined = UnsafeMutablePointer<UInt32>.allocate(capacity: ncomp << Scan.combinedBits)
+        defer { combined.deallocate() }
+        for (k, c) in components.enumerated() { Scan.buildCombined(c.table, into: combined + (k << Scan.combinedBits)) }
 
         var restartsLeft = restartInterval > 0 ? restartInterval : Int.max
         var nextRestart = 0
@@ -330,24 +417,51 @@ struct Scan {
             if !firstRow && restartInterval == 0 {
                 // No restarts, not the first row: column 0 is predicted from above, then the predictor.
                 for k in 0..<ncomp {
-                    let o = rowBase + offsets[k]
-                    let d = try reader.difference(fast(k), slowTables[k])
-                    base[o] = UInt16(truncatingIfNeeded: (Int32(base[o - rowStride]) + d) & mask)
+                    let o = base + rowBase + offsets[k]
+                    o.pointee = UInt16(truncatingIfNeeded: (Int32(o[-rowStride]) + reader.difference(lookups[k])) & mask)
                 }
                 if ncomp == 1 && predictor == 1 {
-                    let table = fast(0), slow = slowTables[0]
+                    // The hot loop: the bit register in locals, one lookup for most samples.
+                    let table = lookups[0]
                     var p = base + rowBase + offsets[0]
                     var prev = Int32(p.pointee)
-                    for _ in 1..<max(columns, 1) {
+                    var bits = reader.buffer
+                    var count = reader.count
+                    let end = p + (columns - 1) * stride
+                    while p < end {
+                        if count < 32 {
+                            reader.buffer = bits
+                            reader.count = count
+                            reader.fill()
+                            bits = reader.buffer
+                            count = reader.count
+                        }
+                        let entry = combined[Int(truncatingIfNeeded: bits &>> UInt64(64 - Scan.combinedBits))]
+                        let diff: Int32
+                        if entry & Scan.complete != 0 {
+                            let length = Int(truncatingIfNeeded: entry &>> 16) & 31
+                            bits = bits &<< UInt64(length)
+                            count = count &- length
+                            diff = Int32(truncatingIfNeeded: entry & 0xFFFF)
+                        } else {
+                            reader.buffer = bits
+                            reader.count = count
+                            diff = reader.difference(table)
+                            bits = reader.buffer
+                            count = reader.count
+                        }
+                        prev = (prev &+ diff) & mask
                         p += stride
-                        prev = try (prev + reader.difference(table, slow)) & mask
                         p.pointee = UInt16(truncatingIfNeeded: prev)
                     }
+                    reader.buffer = bits
+                    reader.count = count
                 } else {
-                    for col in 1..<max(columns, 1) {
-                        let pixel = rowBase + col * stride
+                    var col = 1
+                    while col < columns {
+                        let pixel = base + rowBase + col * stride
                         for k in 0..<ncomp {
-                            let o = base + pixel + offsets[k]
+                            let o = pixel + offsets[k]
                             let ra = Int32(o[-stride])
                             let px: Int32
                             switch predictor {
@@ -359,10 +473,25 @@ struct Scan {
                             case 6: px = Int32(o[-rowStride]) + ((ra - Int32(o[-stride - rowStride])) >> 1)
                             default: px = (ra + Int32(o[-rowStride])) >> 1
                             }
-                            o.pointee = UInt16(truncatingIfNeeded: try (px + reader.difference(fast(k), slowTables[k])) & mask)
+                            // As in the hot loop above: one combined lookup for most samples.
+                            if reader.count < 32 { reader.fill() }
+                            let entry = combined[(k << Scan.combinedBits)
+                                                 | Int(truncatingIfNeeded: reader.buffer &>> UInt64(64 - Scan.combinedBits))]
+                            let diff: Int32
+                            if entry & Scan.complete != 0 {
+                                let length = Int(truncatingIfNeeded: entry &>> 16) & 31
+                                reader.buffer = reader.buffer &<< UInt64(length)
+                                reader.count = reader.count &- length
+                                diff = Int32(truncatingIfNeeded: entry & 0xFFFF)
+                            } else {
+                                diff = reader.difference(lookups[k])
+                            }
+                            o.pointee = UInt16(truncatingIfNeeded: (px &+ diff) & mask)
                         }
+                        col += 1
                     }
                 }
+                if reader.invalidCode { try reader.check() }
                 continue
             }
             // The first row, or restart intervals in use.
@@ -374,9 +503,9 @@ struct Scan {
                     firstRow = true
                     firstColumn = col
                 }
-                let pixel = rowBase + col * stride
+                let pixel = base + rowBase + col * stride
                 for k in 0..<ncomp {
-                    let o = base + pixel + offsets[k]
+                    let o = pixel + offsets[k]
                     let px: Int32
                     if firstRow {
                         px = col == firstColumn ? initialPrediction : Int32(o[-stride])
@@ -396,14 +525,15 @@ struct Scan {
                         default: px = (ra + rb) >> 1
                         }
                     }
-                    o.pointee = UInt16(truncatingIfNeeded: try (px + reader.difference(fast(k), slowTables[k])) & mask)
+                    o.pointee = UInt16(truncatingIfNeeded: (px + reader.difference(lookups[k])) & mask)
                 }
                 restartsLeft -= 1
             }
+            if reader.invalidCode { try reader.check() }
             firstRow = false
             firstColumn = 0
         }
-        try reader.checkNotShort()
+        try reader.check()
         // Point transform (T.81 §H.1.2.3): samples are scaled back up.
         if shift > 0 {
             for k in 0..<ncomp {
