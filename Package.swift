@@ -75,7 +75,7 @@ var targets: [Target] = [
 
 if fuzzing {
     targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))
-    for name in ["FuzzDataSetReader", "FuzzPart10Reader"] {
+    for name in ["FuzzDataSetReader", "FuzzPart10Reader", "FuzzRLE", "FuzzJPEGLossless"] {
         targets.append(.executableTarget(name: name, dependencies: ["DicomCore", "FuzzSupport"], path: "Fuzz/\(name)"))
     }
     targets.append(.executableTarget(name: "FuzzQuery", dependencies: ["DimseServer", "DicomArchive", "DicomCore", "FuzzSupport"],
