@@ -10,6 +10,7 @@ APT_PACKAGES=(
 )
 PIP_PACKAGES=(
   "pydicom>=3,<4" pydicom-data pynetdicom dicomweb-client numpy pytest
+  pylibjpeg pylibjpeg-libjpeg pylibjpeg-openjpeg pyjpegls
 )
 
 SUDO=""
@@ -26,7 +27,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 PY=${PYTHON:-python3}
-if ! $PY -c "import pydicom, pynetdicom, dicomweb_client, data_store" >/dev/null 2>&1; then
+if ! $PY -c "import pydicom, pynetdicom, dicomweb_client, data_store, pylibjpeg, libjpeg, openjpeg, jpeg_ls" >/dev/null 2>&1; then
   echo "install-deps: pip install ${PIP_PACKAGES[*]}"
   $PY -m pip install -q --disable-pip-version-check "${PIP_PACKAGES[@]}"
 fi
