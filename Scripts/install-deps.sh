@@ -5,7 +5,7 @@ set -euo pipefail
 
 APT_PACKAGES=(
   pkg-config zlib1g-dev libsqlite3-dev libssl-dev
-  libopenjp2-7-dev libcharls-dev libturbojpeg0-dev
+  libopenjp2-7-dev libcharls-dev libturbojpeg0-dev libopenjph-dev openjph-tools
   dcmtk dicom3tools hyperfine time
 )
 PIP_PACKAGES=(

@@ -15,7 +15,7 @@ struct LibraryCodecRoundTripTests {
     }
 
     /// A smooth image with some texture: values spread over the whole stored range, in the native container.
-    static func synthetic(_ d: FrameDescriptor, seed: UInt64 = 1) -> DecodedFrame {
+    static func synthetic(_ d: FrameDescriptor, seed: UInt64 = 1, noiseBits: UInt64 = 4) -> DecodedFrame {
         var rng = seed
         let maxValue = (1 << d.bitsStored) - 1
         let unit = d.bitsAllocated / 8
@@ -24,7 +24,7 @@ struct LibraryCodecRoundTripTests {
             for x in 0..<d.columns {
                 for s in 0..<d.samplesPerPixel {
                     rng = rng &* 6364136223846793005 &+ 1442695040888963407
-                    let noise = Int(rng >> 60)
+                    let noise = Int(rng >> (64 - noiseBits))
                     var v = ((x + y * 2 + s * 17) * maxValue) / (d.columns + 2 * d.rows + 40) + noise
                     v = min(maxValue, max(0, v))
                     if d.isSigned { v -= (maxValue + 1) / 2 }   // the full signed range, two's complement
@@ -56,24 +56,34 @@ struct LibraryCodecRoundTripTests {
 
     // MARK: JPEG Baseline
 
-    @Test("JPEG Baseline: 8-bit grey encodes at quality 90 and decodes within ±6, ratio recorded", arguments: ["MONOCHROME2", "MONOCHROME1"])
+    /// Mean and maximum absolute difference of two frames' samples.
+    static func difference(_ a: DecodedFrame, _ b: DecodedFrame) -> (mean: Double, max: Int) {
+        let d = zip(values(a), values(b)).map { abs($0 - $1) }
+        return (Double(d.reduce(0, +)) / Double(max(1, d.count)), d.max() ?? 0)
+    }
+
+    // Smooth ramps with 0–1 of per-sample noise: quality 90 keeps the mean error under 1 grey level
+    // (grey) or 2 (colour, 4:2:2 chroma) and no sample more than 8 or 16 away.
+    @Test("JPEG Baseline: 8-bit grey encodes at quality 90 and decodes within a mean of 1 and a max of 8, ratio recorded",
+          arguments: ["MONOCHROME2", "MONOCHROME1"])
     func jpegGrey(photometric: String) throws {
-        let frame = Self.synthetic(Self.descriptor(rows: 97, columns: 131, photometric: photometric))
+        let frame = Self.synthetic(Self.descriptor(rows: 97, columns: 131, photometric: photometric), noiseBits: 1)
         let codec = JPEGBaselineCodec()
         let encoded = try codec.encode(frame, syntax: LibrarySyntax.jpegBaseline, options: EncodeOptions())
         #expect(encoded.photometricInterpretation == photometric)
         #expect(encoded.codestream.starts(with: [0xFF, 0xD8]))
         #expect((encoded.lossyRatio ?? 0) > 2)
         let decoded = try codec.decode(encoded.codestream, descriptor: frame.descriptor, syntax: LibrarySyntax.jpegBaseline)
-        let diff = zip(Self.values(frame), Self.values(decoded)).map { abs($0 - $1) }.max() ?? 99
-        #expect(diff <= 6, "max difference \(diff)")
+        let diff = Self.difference(frame, decoded)
+        #expect(diff.mean < 1 && diff.max <= 8, "difference \(diff)")
     }
 
-    @Test("JPEG Baseline: RGB (by pixel and by plane) becomes YBR_FULL_422 and decodes back to RGB within ±12", arguments: [0, 1])
+    @Test("JPEG Baseline: RGB (by pixel and by plane) becomes YBR_FULL_422 and decodes back to RGB within a mean of 2, max 16",
+          arguments: [0, 1])
     func jpegRGB(planar: Int) throws {
-        let frame = Self.synthetic(Self.descriptor(rows: 64, columns: 80, samples: 3, planar: planar))
+        let frame = Self.synthetic(Self.descriptor(rows: 64, columns: 80, samples: 3, planar: planar), noiseBits: 1)
         let codec = JPEGBaselineCodec()
-        let encoded = try codec.encode(frame, syntax: LibrarySyntax.jpegBaseline, options: EncodeOptions(quality: 95))
+        let encoded = try codec.encode(frame, syntax: LibrarySyntax.jpegBaseline, options: EncodeOptions())
         #expect(encoded.photometricInterpretation == "YBR_FULL_422")
         var stored = frame.descriptor
         stored.photometricInterpretation = encoded.photometricInterpretation
@@ -81,8 +91,8 @@ struct LibraryCodecRoundTripTests {
         let decoded = try codec.decode(encoded.codestream, descriptor: stored, syntax: LibrarySyntax.jpegBaseline)
         #expect(decoded.descriptor.photometricInterpretation == "RGB")
         #expect(decoded.descriptor.planarConfiguration == 0)
-        let diff = zip(Self.values(frame), Self.values(decoded)).map { abs($0 - $1) }.max() ?? 99
-        #expect(diff <= 12, "max difference \(diff)")
+        let diff = Self.difference(frame, decoded)
+        #expect(diff.mean < 2 && diff.max <= 16, "difference \(diff)")
     }
 
     @Test("JPEG Baseline: quality changes the size; 12-bit and signed frames are not offered to libjpeg-turbo")
@@ -217,8 +227,11 @@ struct LibraryCodecRoundTripTests {
             #expect(throws: CodecError.self) { _ = try codec.decode([UInt8](repeating: 0xA5, count: 500), descriptor: grey.descriptor, syntax: syntax) }
             var wrongSize = grey.descriptor
             wrongSize.rows = 65
-            #expect(throws: CodecError(.badDescriptor, "")) {
-                do { _ = try codec.decode(good, descriptor: wrongSize, syntax: syntax) } catch { throw CodecError(error.kind, "") }
+            do {
+                _ = try codec.decode(good, descriptor: wrongSize, syntax: syntax)
+                Issue.record("\(syntax): a 64-row image decoded as 65 rows")
+            } catch {
+                #expect(error.kind == .badDescriptor, "\(syntax): \(error)")
             }
             // Flipped bytes in the middle: an error or some image, but a whole frame and no crash.
             var rng: UInt64 = 7

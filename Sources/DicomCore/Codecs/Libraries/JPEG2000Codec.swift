@@ -4,7 +4,8 @@ import COpenJPEG
 // and High-Throughput JPEG 2000 (1.2.840.10008.1.2.4.201, .202 RPCL, .203) decode, through OpenJPEG 2.5
 // (PS3.5 §8.2.4 and §8.2.6, Annex A.4.4 and A.4.6).
 //
-// Decoding reads a bare J2K codestream or a JP2 file (PS3.5 allows only the former; some writers wrap).
+// Decoding reads a bare J2K codestream, or the codestream box of a JP2 file (PS3.5 allows only the former;
+// some writers wrap).
 // OpenJPEG undoes the multiple-component transform, so YBR_RCT and YBR_ICT frames come out "RGB"
 // (PS3.5 §8.2.4), as pydicom with pylibjpeg-openjpeg returns them. Samples are written in the
 // descriptor's Bits Allocated container; when the codestream's signedness disagrees with Pixel
@@ -45,15 +46,18 @@ public struct JPEG2000Codec: PixelCodec {
         guard canDecode(descriptor, syntax: syntax) else {
             throw CodecError(.unsupported, "JPEG 2000 \(descriptor.bitsAllocated)-bit \(descriptor.samplesPerPixel)-sample frames")
         }
-        let isJP2 = codestream.starts(with: [0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50, 0x20, 0x20])
-        guard isJP2 || codestream.starts(with: [0xFF, 0x4F, 0xFF, 0x51]) else {
-            throw CodecError(.corrupt, "neither a J2K codestream (SOC SIZ) nor a JP2 file")
+        // PS3.5 §8.2.4: the fragments hold a J2K codestream. Some writers wrap it in a JP2 file; the JP2 boxes
+        // (colour, ICC, resolution) say nothing DICOM's own attributes do not, so only the contiguous
+        // codestream box is decoded (OpenJPEG 2.5.0's JP2 reader also crashes on some ICC boxes).
+        let codestream = try Self.unwrappingJP2(codestream)
+        guard codestream.starts(with: [0xFF, 0x4F, 0xFF, 0x51]) else {
+            throw CodecError(.corrupt, "not a J2K codestream (no SOC SIZ)")
         }
         return try codestream.withUnsafeBufferPointer { (src) throws(CodecError) -> DecodedFrame in
             guard let base = src.baseAddress else { throw CodecError(.corrupt, "empty JPEG 2000 codestream") }
             let input = OpenJPEGInput(base: base, count: src.count)
             let messages = OpenJPEGMessages()
-            guard let codec = opj_create_decompress(isJP2 ? OPJ_CODEC_JP2 : OPJ_CODEC_J2K) else {
+            guard let codec = opj_create_decompress(OPJ_CODEC_J2K) else {
                 throw CodecError(.failed, "opj_create_decompress failed")
             }
             defer { opj_destroy_codec(codec) }
@@ -76,6 +80,31 @@ public struct JPEG2000Codec: PixelCodec {
                 try Self.nativeFrame(header.pointee, descriptor)
             }
         }
+    }
+
+    /// The contents of the contiguous codestream box ('jp2c', ISO/IEC 15444-1 §I.5.4) when `bytes` is a
+    /// JP2 file; `bytes` unchanged otherwise.
+    static func unwrappingJP2(_ bytes: [UInt8]) throws(CodecError) -> [UInt8] {
+        guard bytes.starts(with: [0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50, 0x20, 0x20]) else { return bytes }
+        var i = 0
+        while i + 8 <= bytes.count {
+            var length = Int(bytes[i]) << 24 | Int(bytes[i + 1]) << 16 | Int(bytes[i + 2]) << 8 | Int(bytes[i + 3])
+            let type = Array(bytes[(i + 4)..<(i + 8)])
+            var header = 8
+            if length == 1 {   // XLBox: a 64-bit length follows
+                guard i + 16 <= bytes.count else { break }
+                length = 0
+                for k in 0..<8 { length = length << 8 | Int(bytes[i + 8 + k]) }
+                guard length >= 16, length < Int(UInt32.max) else { break }
+                header = 16
+            } else if length == 0 {
+                length = bytes.count - i
+            }
+            guard length >= header, i + length <= bytes.count else { break }
+            if type == Array("jp2c".utf8) { return Array(bytes[(i + header)..<(i + length)]) }
+            i += length
+        }
+        throw CodecError(.corrupt, "JP2 file without a contiguous codestream box")
     }
 
     private static func checkHeader(_ image: opj_image_t, _ d: FrameDescriptor) throws(CodecError) {

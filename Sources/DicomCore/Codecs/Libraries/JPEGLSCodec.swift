@@ -29,6 +29,13 @@ public struct JPEGLSCodec: PixelCodec {
         guard canDecode(descriptor, syntax: syntax) else {
             throw CodecError(.unsupported, "JPEG-LS \(descriptor.bitsStored)-bit \(descriptor.samplesPerPixel)-sample frames")
         }
+        // CharLS 2.4.1 spends seconds on a stream cut short before it fails: a frame must end with EOI
+        // (ITU-T T.87 §C.1), before any even-length padding (PS3.5 §A.4).
+        var end = codestream.count
+        while end > 0, codestream[end - 1] == 0 { end -= 1 }
+        guard end >= 4, codestream[end - 2] == 0xFF, codestream[end - 1] == 0xD9 else {
+            throw CodecError(.corrupt, "JPEG-LS codestream does not end with EOI (truncated)")
+        }
         guard let decoder = charls_jpegls_decoder_create() else { throw CodecError(.failed, "charls_jpegls_decoder_create failed") }
         defer { charls_jpegls_decoder_destroy(decoder) }
         let d = descriptor
