@@ -86,22 +86,22 @@ printf "\n%-26s %12s %12s %8s\n" "codec" "dicomnode" "reference" "ratio"
 row() { printf "%-26s %12s %12s %8s\n" "$1" "$2" "$3" "$(python3 -c "print(f'{$2 / $3:.2f}x')")"; }
 
 # 2. JPEG Baseline, quality 90, RGB → YBR_FULL_422 (dcmcjpeg's defaults: +eb, +q 90, +cy, 4:2:2).
-t=$(dcmtk_time "/usr/bin/dcmcjpeg +eb +q 90" "$WORK/rgb8" "$WORK/jpeg")
+t=$(dcmtk_time "/usr/bin/dcmcjpeg -q +eb +q 90" "$WORK/rgb8" "$WORK/jpeg")
 row "JPEG Baseline encode MB/s" "$(ours --encode --syntax 1.2.840.10008.1.2.4.50 --quality 90 "$WORK"/rgb8/*.dcm)" "$(mbps "$RGB" "$REPEAT" "$t")"
-t=$(dcmtk_time "/usr/bin/dcmdjpeg" "$WORK/jpeg" "$WORK/out/jpeg")
+t=$(dcmtk_time "/usr/bin/dcmdjpeg -q" "$WORK/jpeg" "$WORK/out/jpeg")
 row "JPEG Baseline decode MB/s" "$(ours --syntax 1.2.840.10008.1.2.4.50 "$WORK"/jpeg/*.dcm)" "$(mbps "$RGB" "$REPEAT" "$t")"
 
 # 3. JPEG-LS lossless (dcmcjpls default: lossless, sample interleave).
-t=$(dcmtk_time "/usr/bin/dcmcjpls" "$WORK/grey16" "$WORK/jls")
+t=$(dcmtk_time "/usr/bin/dcmcjpls -q" "$WORK/grey16" "$WORK/jls")
 row "JPEG-LS encode MB/s" "$(ours --encode --syntax 1.2.840.10008.1.2.4.80 "$WORK"/grey16/*.dcm)" "$(mbps "$GREY" "$REPEAT" "$t")"
-t=$(dcmtk_time "/usr/bin/dcmdjpls" "$WORK/jls" "$WORK/out/jls")
+t=$(dcmtk_time "/usr/bin/dcmdjpls -q" "$WORK/jls" "$WORK/out/jls")
 row "JPEG-LS decode MB/s" "$(ours --syntax 1.2.840.10008.1.2.4.80 "$WORK"/jls/*.dcm)" "$(mbps "$GREY" "$REPEAT" "$t")"
 
 # 4. JPEG 2000 lossless: DCMTK has no JPEG 2000 codec; the reference is pylibjpeg-openjpeg (OpenJPEG
 #    2.5 called from Python, in process, arrays in memory) on the same frames.
 PYJ2K=$(python3 - "$WORK/grey16" "$REPEAT" <<'PY'
 import os, sys, time, pydicom, numpy as np
-from openjpeg import encode_array, decode
+from openjpeg import encode, decode
 d, r = sys.argv[1], int(sys.argv[2])
 arrs = []
 for f in sorted(os.listdir(d)):
@@ -111,7 +111,7 @@ for f in sorted(os.listdir(d)):
 total = sum(a.nbytes for a, _ in arrs)
 t0 = time.perf_counter(); streams = []
 for _ in range(r):
-    streams = [encode_array(a, bits_stored=b, codec_format=0) for a, b in arrs]
+    streams = [encode(a, bits_stored=b, codec_format=0) for a, b in arrs]
 t1 = time.perf_counter()
 for _ in range(r):
     for s in streams: decode(s)
@@ -129,5 +129,57 @@ for f in sorted(os.listdir(sys.argv[1])):
 PY
 row "JPEG 2000 lossless encode" "$(ours --encode --syntax 1.2.840.10008.1.2.4.90 "$WORK"/grey16/*.dcm)" "${PYJ2K% *}"
 row "JPEG 2000 lossless decode" "$(ours --syntax 1.2.840.10008.1.2.4.90 "$WORK"/j2k/*.dcm)" "${PYJ2K#* }"
+
+# 5. HTJ2K lossless RPCL: dicomnode encodes with OpenJPH (in process) and decodes with OpenJPEG; the
+#    reference is OpenJPH's own ojph_compress / ojph_expand, one process per file, on the unsigned
+#    16-bit images (as PGM, which is what those tools read).
+if [ -x /usr/bin/ojph_compress ] && [ -x /usr/bin/ojph_expand ]; then
+  mkdir -p "$WORK"/{htj2k_in,htj2k_pgm,htj2k_j2c,htj2k_dcm}
+  python3 - "$WORK" <<'PY'
+import os, sys, pydicom, numpy as np
+from pydicom.encaps import encapsulate
+w = sys.argv[1]
+for f in sorted(os.listdir(os.path.join(w, "grey16"))):
+    ds = pydicom.dcmread(os.path.join(w, "grey16", f))
+    if int(ds.PixelRepresentation) != 0:
+        continue
+    a = ds.pixel_array.astype(">u2")
+    with open(os.path.join(w, "htj2k_pgm", f[:-4] + ".pgm"), "wb") as out:
+        out.write(b"P5\n%d %d\n%d\n" % (a.shape[1], a.shape[0], (1 << int(ds.BitsStored)) - 1))
+        out.write(a.tobytes())
+    ds.save_as(os.path.join(w, "htj2k_in", f))
+PY
+  HT=$(native_bytes "$WORK/htj2k_in")
+  t0=$(now)
+  for _ in $(seq "$REPEAT"); do
+    for f in "$WORK"/htj2k_pgm/*.pgm; do
+      /usr/bin/ojph_compress -i "$f" -o "$WORK/htj2k_j2c/$(basename "${f%.pgm}").j2c" -reversible true -prog_order RPCL >/dev/null
+    done
+  done
+  t1=$(now)
+  row "HTJ2K lossless encode" "$(ours --encode --syntax 1.2.840.10008.1.2.4.202 "$WORK"/htj2k_in/*.dcm)" "$(mbps "$HT" "$REPEAT" "$(python3 -c "print($t1 - $t0)")")"
+  python3 - "$WORK" <<'PY'
+import os, sys, pydicom
+from pydicom.encaps import encapsulate
+from pydicom.uid import UID
+w = sys.argv[1]
+for f in sorted(os.listdir(os.path.join(w, "htj2k_in"))):
+    ds = pydicom.dcmread(os.path.join(w, "htj2k_in", f))
+    with open(os.path.join(w, "htj2k_j2c", f[:-4] + ".j2c"), "rb") as j:
+        ds.PixelData = encapsulate([j.read()])
+    ds["PixelData"].VR = "OB"
+    ds.file_meta.TransferSyntaxUID = UID("1.2.840.10008.1.2.4.202")
+    ds.save_as(os.path.join(w, "htj2k_dcm", f), enforce_file_format=True)
+PY
+  t0=$(now)
+  for _ in $(seq "$REPEAT"); do
+    for f in "$WORK"/htj2k_j2c/*.j2c; do /usr/bin/ojph_expand -i "$f" -o "$WORK/out/x.pgm" >/dev/null; done
+  done
+  t1=$(now)
+  row "HTJ2K lossless decode" "$(ours --syntax 1.2.840.10008.1.2.4.202 "$WORK"/htj2k_dcm/*.dcm)" "$(mbps "$HT" "$REPEAT" "$(python3 -c "print($t1 - $t0)")")"
+else
+  echo "HTJ2K: ojph_compress/ojph_expand missing (apt-get install openjph-tools)"
+fi
+
 echo
-echo "reference: DCMTK $(/usr/bin/dcmdjpeg --version 2>/dev/null | head -1 | sed 's/^\$//') whole processes for JPEG and JPEG-LS; pylibjpeg-openjpeg in process for JPEG 2000."
+echo "reference: DCMTK $(/usr/bin/dcmdjpeg --version 2>/dev/null | head -1 | sed 's/^\$//') whole processes for JPEG and JPEG-LS; pylibjpeg-openjpeg in process for JPEG 2000; OpenJPH ojph_compress/ojph_expand whole processes for HTJ2K."
