@@ -8,7 +8,12 @@ let fuzzing = ProcessInfo.processInfo.environment["DICOMNODE_FUZZ"] == "1"
 
 var targets: [Target] = [
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-    .target(name: "DicomCore", dependencies: ["CZlib"]),
+    .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+    .systemLibrary(name: "CCharLS", pkgConfig: "charls", providers: [.apt(["libcharls-dev"])]),
+    .systemLibrary(name: "COpenJPEG", pkgConfig: "libopenjp2", providers: [.apt(["libopenjp2-7-dev"])]),
+    // OpenJPH (HTJ2K encode) has a C++ API only: a small C++ target gives it a C face.
+    .target(name: "COpenJPHShim", linkerSettings: [.linkedLibrary("openjph")]),
+    .target(name: "DicomCore", dependencies: ["CZlib", "CTurboJPEG", "CCharLS", "COpenJPEG", "COpenJPHShim"]),
     .target(
         name: "DicomArchive",
         dependencies: [

@@ -9,7 +9,8 @@ struct DicomNode: AsyncParsableCommand {
         version: DicomFile.implementationVersionName,
         subcommands: [ServeCommand.self, EchoCommand.self, StoreCommand.self, FindCommand.self, MoveCommand.self, GetCommand.self,
                       ImportCommand.self, CheckCommand.self, DumpCommand.self, JSONCommand.self, XMLCommand.self,
-                      ConvertCommand.self, WorklistCommand.self, TranscodeCommand.self, BenchCodecCommand.self]
+                      ConvertCommand.self, WorklistCommand.self, TranscodeCommand.self, BenchCodecCommand.self,
+                      BenchCodecLibCommand.self]
     )
 }
 
