@@ -9,6 +9,7 @@ struct DicomNode: AsyncParsableCommand {
         version: DicomFile.implementationVersionName,
         subcommands: [ServeCommand.self, EchoCommand.self, StoreCommand.self, FindCommand.self, MoveCommand.self, GetCommand.self,
                       ImportCommand.self, CheckCommand.self, DumpCommand.self, JSONCommand.self, XMLCommand.self,
+                      RenderCommand.self,
                       ConvertCommand.self, WorklistCommand.self]
     )
 }
