@@ -12,6 +12,8 @@ VOI choices, matched option for option:
 - the file's first window: no ``--window`` / ``+Wi 1``;
 - the file's first VOI LUT: no ``--window`` (the file has no window) / ``+Wl 1``;
 - the frame's range when the file has no window: no ``--window`` / ``+Wm``.
+DCMTK writes the grey level below the window function's value, dicomnode the nearest one (PS3.3
+gives y as a real number): about half the grey samples differ by exactly 1, a mean of 0.3–0.5.
 dcmj2pnm's own default is ``-W`` (no VOI transformation: the whole range the bits allow is
 shown), which PS3.3 does not define; it is never used here. Overlays are switched off in
 dcmj2pnm (``-O``): dicomnode renders pixel data only. Known difference: DCMTK 3.6.7 has no
@@ -51,6 +53,8 @@ def corpus_dirs() -> tuple[Path, Path | None]:
     return test_files, store
 
 
+PYDICOM_PALETTE = ["pydicom-palette"]   # reference marker: pydicom instead of dcmj2pnm
+
 # (label, folder ("t": test_files, "d": pydicom-data), file, our extra args, dcmj2pnm extra args)
 CASES: list[tuple[str, str, str, list[str], list[str]]] = [
     # grey, explicit windows
@@ -62,7 +66,7 @@ CASES: list[tuple[str, str, str, list[str], list[str]]] = [
     ("MR_small_bigendian/file-window", "t", "MR_small_bigendian.dcm", [], ["+Wi", "1"]),
     ("MR_small_implicit/file-window", "t", "MR_small_implicit.dcm", [], ["+Wi", "1"]),
     ("CR-MONOCHROME1/file-window", "t", "dicomdirtests/77654033/CR1/6154", [], ["+Wi", "1"]),
-    ("CR-MONOCHROME1/min-max", "t", "dicomdirtests/77654033/CR1/6154", [], ["+Wm"]),
+    ("CR-MONOCHROME1/window-1800,600", "t", "dicomdirtests/77654033/CR1/6154", ["--window", "1800,600"], ["+Ww", "1800", "600"]),
     ("rtdose-32bit/frame-3-min-max", "t", "rtdose.dcm", ["--frame", "3"], ["+F", "3", "+Wm"]),
     ("image_dfl-deflated/min-max", "t", "image_dfl.dcm", [], ["+Wm"]),
     ("liver_1frame-1bit/min-max", "t", "liver_1frame.dcm", [], ["+Wm"]),
@@ -86,7 +90,9 @@ CASES: list[tuple[str, str, str, list[str], list[str]]] = [
     ("examples_palette", "t", "examples_palette.dcm", [], []),
     ("OBXXXX1A-palette", "d", "OBXXXX1A.dcm", [], []),
     ("OT-PAL-8-face-palette", "d", "OT-PAL-8-face.dcm", [], []),
-    ("gdcm-US-ALOKA-16-segmented-palette", "d", "gdcm-US-ALOKA-16.dcm", [], []),
+    # DCMTK 3.6.7 cannot read segmented palettes ("empty 'LookupTableData' attribute"): pydicom's
+    # apply_color_lut is the reference for this one (16-bit entries scaled to 8 bits as dicomnode does).
+    ("gdcm-US-ALOKA-16-segmented-palette", "d", "gdcm-US-ALOKA-16.dcm", [], PYDICOM_PALETTE),
 ]
 
 
@@ -181,6 +187,19 @@ def read_png_pillow(path: Path) -> tuple[int, int, int, bytes]:
         return im.width, im.height, 1 if im.mode == "L" else 3, im.tobytes()
 
 
+def pydicom_palette(path: Path) -> tuple[int, int, int, bytes]:
+    """PALETTE COLOR through pydicom's apply_color_lut (which expands segmented palettes)."""
+    import numpy as np
+    import pydicom
+    from pydicom.pixels import apply_color_lut
+
+    ds = pydicom.dcmread(path)
+    rgb = apply_color_lut(ds.pixel_array, ds).astype(np.uint32)
+    if rgb.max() > 255:
+        rgb = (rgb * 255 + 32767) // 65535
+    return int(ds.Columns), int(ds.Rows), 3, rgb.astype(np.uint8).tobytes()
+
+
 def mean_abs_diff(a: bytes, b: bytes) -> float:
     try:
         import numpy as np
@@ -211,17 +230,18 @@ def main() -> int:
         if r.returncode != 0:
             checks.fail(label, f"dicomnode render exit {r.returncode}: {tail(r.stderr)}")
             continue
-        d = subprocess.run([DCMJ2PNM, "+on", "-O", *dcmtk_args, str(path), str(theirs)],
-                           capture_output=True, text=True, timeout=120)
-        if d.returncode != 0 or not theirs.exists():
-            checks.fail(label, f"dcmj2pnm exit {d.returncode}: {tail(d.stderr)}")
-            continue
+        if dcmtk_args != PYDICOM_PALETTE:
+            d = subprocess.run([DCMJ2PNM, "+on", "-O", *dcmtk_args, str(path), str(theirs)],
+                               capture_output=True, text=True, timeout=120)
+            if d.returncode != 0 or not theirs.exists():
+                checks.fail(label, f"dcmj2pnm exit {d.returncode}: {tail(d.stderr)}")
+                continue
         try:
             w1, h1, c1, p1 = read_png(ours)
             if read_png_pillow(ours) != (w1, h1, c1, p1):
                 checks.fail(label, "Pillow reads dicomnode's PNG differently from the reader here")
                 continue
-            w2, h2, c2, p2 = read_png_pillow(theirs)
+            w2, h2, c2, p2 = pydicom_palette(path) if dcmtk_args == PYDICOM_PALETTE else read_png_pillow(theirs)
         except (ValueError, KeyError, OSError, zlib.error) as e:
             checks.fail(label, f"PNG unreadable: {e}")
             continue

@@ -80,11 +80,17 @@ public struct GrayscalePipeline: Sendable, Equatable {
     public func render(_ frame: DecodedFrame) throws(CodecError) -> RenderedImage {
         let d = frame.descriptor
         guard d.samplesPerPixel == 1 else { throw CodecError(.badDescriptor, "grey pipeline for \(d.samplesPerPixel) samples per pixel") }
-        let stored = try StoredValues.read(frame)
         let count = d.rows * d.columns
-        guard let lo = stored.min, let hi = stored.max else {
-            throw CodecError(.badDescriptor, "empty frame")
+        let layout = try StoredValues.Layout(d)
+        guard frame.bytes.count >= count * layout.bytesPerSample else {
+            throw CodecError(.badDescriptor, "frame holds \(frame.bytes.count) bytes, \(count * layout.bytesPerSample) expected")
         }
+        var lo = Int64.max, hi = Int64.min
+        layout.forEach(frame.bytes, count: count) { _, v in
+            if v < lo { lo = v }
+            if v > hi { hi = v }
+        }
+        guard count > 0 else { throw CodecError(.badDescriptor, "empty frame") }
         // The VOI transform in its final form: a window (the frame's range resolved) or a LUT.
         var resolved = voi
         if case .frameRange = voi {
@@ -116,13 +122,13 @@ public struct GrayscalePipeline: Sendable, Equatable {
             let table = (0...(hi - lo)).map { pValue(lo + $0) }
             table.withUnsafeBufferPointer { t in
                 out.withUnsafeMutableBufferPointer { o in
-                    stored.values.withUnsafeBufferPointer { s in
-                        for i in 0..<count { o[i] = t[Int(s[i] - lo)] }
-                    }
+                    layout.forEach(frame.bytes, count: count) { i, v in o[i] = t[Int(v &- lo)] }
                 }
             }
         } else {
-            for i in 0..<count { out[i] = pValue(stored.values[i]) }
+            out.withUnsafeMutableBufferPointer { o in
+                layout.forEach(frame.bytes, count: count) { i, v in o[i] = pValue(v) }
+            }
         }
         return RenderedImage(width: d.columns, height: d.rows, components: 1, pixels: out)
     }
@@ -139,38 +145,60 @@ struct StoredValues {
     static func read(_ frame: DecodedFrame) throws(CodecError) -> StoredValues {
         let d = frame.descriptor
         let count = d.rows * d.columns * d.samplesPerPixel
-        guard [8, 16, 32].contains(d.bitsAllocated) else {
-            throw CodecError(.unsupported, "Bits Allocated \(d.bitsAllocated)")
+        let layout = try Layout(d)
+        guard frame.bytes.count >= count * layout.bytesPerSample else {
+            throw CodecError(.badDescriptor, "frame holds \(frame.bytes.count) bytes, \(count * layout.bytesPerSample) expected")
         }
-        let bytesPerSample = d.bitsAllocated / 8
-        guard frame.bytes.count >= count * bytesPerSample else {
-            throw CodecError(.badDescriptor, "frame holds \(frame.bytes.count) bytes, \(count * bytesPerSample) expected")
-        }
-        guard d.bitsStored >= 1, d.bitsStored <= d.bitsAllocated, d.highBit < d.bitsAllocated else {
-            throw CodecError(.badDescriptor, "Bits Stored \(d.bitsStored), High Bit \(d.highBit)")
-        }
-        let shift = UInt64(Swift.max(0, d.highBit - d.bitsStored + 1))
-        let mask: UInt64 = (1 << UInt64(d.bitsStored)) - 1
-        let signBit: UInt64 = d.isSigned ? 1 << UInt64(d.bitsStored - 1) : 0
-        let wrap: Int64 = 1 << Int64(d.bitsStored)
         var values = [Int64](repeating: 0, count: count)
         var lo = Int64.max, hi = Int64.min
-        frame.bytes.withUnsafeBytes { raw in
-            values.withUnsafeMutableBufferPointer { out in
-                @inline(__always) func store(_ i: Int, _ word: UInt64) {
-                    let u = (word >> shift) & mask
-                    let v = (signBit != 0 && u & signBit != 0) ? Int64(u) - wrap : Int64(u)
-                    out[i] = v
-                    if v < lo { lo = v }
-                    if v > hi { hi = v }
-                }
-                switch bytesPerSample {
-                case 1: for i in 0..<count { store(i, UInt64(raw[i])) }
-                case 2: for i in 0..<count { store(i, UInt64(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))) }
-                default: for i in 0..<count { store(i, UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))) }
-                }
+        values.withUnsafeMutableBufferPointer { out in
+            layout.forEach(frame.bytes, count: count) { i, v in
+                out[i] = v
+                if v < lo { lo = v }
+                if v > hi { hi = v }
             }
         }
         return StoredValues(values: values, min: count > 0 ? lo : nil, max: count > 0 ? hi : nil)
+    }
+
+    /// Where a sample's stored value lies in its Bits Allocated.
+    struct Layout {
+        let bytesPerSample: Int
+        let shift: UInt64
+        let mask: UInt64
+        let signBit: UInt64
+        let wrap: Int64
+
+        /// - Throws: `CodecError` for bit depths other than 8, 16 and 32 or an impossible Bits Stored / High Bit.
+        init(_ d: FrameDescriptor) throws(CodecError) {
+            guard [8, 16, 32].contains(d.bitsAllocated) else {
+                throw CodecError(.unsupported, "Bits Allocated \(d.bitsAllocated)")
+            }
+            guard d.bitsStored >= 1, d.bitsStored <= d.bitsAllocated, d.highBit < d.bitsAllocated else {
+                throw CodecError(.badDescriptor, "Bits Stored \(d.bitsStored), High Bit \(d.highBit)")
+            }
+            bytesPerSample = d.bitsAllocated / 8
+            shift = UInt64(Swift.max(0, d.highBit - d.bitsStored + 1))
+            mask = (1 << UInt64(d.bitsStored)) - 1
+            signBit = d.isSigned ? 1 << UInt64(d.bitsStored - 1) : 0
+            wrap = 1 << Int64(d.bitsStored)
+        }
+
+        /// Calls `body(index, storedValue)` for the first `count` samples of `bytes` (which holds at least that many).
+        @inline(__always)
+        func forEach(_ bytes: [UInt8], count: Int, _ body: (Int, Int64) -> Void) {
+            let shift = shift, mask = mask, signBit = signBit, wrap = wrap
+            @inline(__always) func value(_ word: UInt64) -> Int64 {
+                let u = (word >> shift) & mask
+                return (signBit != 0 && u & signBit != 0) ? Int64(u) - wrap : Int64(u)
+            }
+            bytes.withUnsafeBytes { raw in
+                switch bytesPerSample {
+                case 1: for i in 0..<count { body(i, value(UInt64(raw[i]))) }
+                case 2: for i in 0..<count { body(i, value(UInt64(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))) }
+                default: for i in 0..<count { body(i, value(UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))))) }
+                }
+            }
+        }
     }
 }
