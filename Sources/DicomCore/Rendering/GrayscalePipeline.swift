@@ -110,11 +110,15 @@ public struct GrayscalePipeline: Sendable, Equatable {
             var y: Double
             switch resolved {
             case .window(let w): y = w.output(m, yMin: 0, yMax: 255)
-            case .lut(let lut): y = Double(lut.value(Int(m.rounded()))) * 255 / lut.maxValue
+            case .lut(let lut):
+                // A LUT input beyond ±2^31 is beyond any LUT's range anyway (and may be infinite after a wild rescale).
+                let x = m.isNaN ? 0 : Int(Swift.max(-2_147_483_648, Swift.min(2_147_483_647, m.rounded())))
+                y = Double(lut.value(x)) * 255 / lut.maxValue
             case .frameRange: y = 0
             }
             if inverts { y = 255 - y }
-            return UInt8(max(0, min(255, y.rounded())))
+            if y.isNaN { return 0 }
+            return UInt8(Swift.max(0, Swift.min(255, y.rounded())))
         }
         var out = [UInt8](repeating: 0, count: count)
         if hi - lo < 1 << 17 {

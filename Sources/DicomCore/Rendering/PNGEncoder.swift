@@ -6,14 +6,15 @@ import CZlib
 /// Writes 8- and 16-bit greyscale and 8-bit RGB PNG files.
 public enum PNGEncoder {
     /// A PNG of `image` (colour type 0 grey or 2 RGB, bit depth 8).
-    /// - Parameter level: zlib compression level 0–9 (6: zlib's default balance).
-    public static func encode(_ image: RenderedImage, level: Int32 = 6) -> [UInt8] {
+    /// - Parameter level: zlib compression level 0–9. 3 by default: on a 512x512 CT slice about
+    ///   2.5 times faster than zlib's default 6 for a file some 10% larger.
+    public static func encode(_ image: RenderedImage, level: Int32 = 3) -> [UInt8] {
         encode(width: image.width, height: image.height, colorType: image.components == 1 ? 0 : 2, bitDepth: 8,
                samples: image.pixels, bytesPerPixel: image.components, level: level)
     }
 
     /// A 16-bit greyscale PNG (colour type 0, bit depth 16) of `width` x `height` samples, top row first.
-    public static func encodeGrey16(width: Int, height: Int, samples: [UInt16], level: Int32 = 6) -> [UInt8] {
+    public static func encodeGrey16(width: Int, height: Int, samples: [UInt16], level: Int32 = 3) -> [UInt8] {
         precondition(samples.count == width * height, "PNG sample count")
         var bytes = [UInt8](repeating: 0, count: samples.count * 2)
         for (i, s) in samples.enumerated() {   // PNG samples are big endian
@@ -88,5 +89,5 @@ fileprivate extension [UInt8] {
 
 extension RenderedImage {
     /// The image as a PNG file (image/png).
-    public func pngData(level: Int32 = 6) -> [UInt8] { PNGEncoder.encode(self, level: level) }
+    public func pngData(level: Int32 = 3) -> [UInt8] { PNGEncoder.encode(self, level: level) }
 }

@@ -36,16 +36,17 @@ extension RenderedImage {
         let c = components
         // Horizontal pass: height rows of newWidth pixels, in 1/65536 units.
         var mid = [Int32](repeating: 0, count: height * newWidth * c)
+        let inRow = width * c, midRow = newWidth * c
         pixels.withUnsafeBufferPointer { src in
             mid.withUnsafeMutableBufferPointer { dst in
-                xs.weights.withUnsafeBufferPointer { w in
+                xs.withBuffers { starts, counts, offsets, w in
                     for y in 0..<height {
-                        let row = y * width * c, outRow = y * newWidth * c
+                        let row = y * inRow, outRow = y * midRow
                         for x in 0..<newWidth {
-                            let first = xs.starts[x], n = xs.counts[x], wo = xs.offsets[x]
+                            let first = row + starts[x] * c, n = counts[x], wo = offsets[x]
                             for k in 0..<c {
                                 var acc: Int32 = 0
-                                for t in 0..<n { acc &+= Int32(src[row + (first + t) * c + k]) &* w[wo + t] }
+                                for t in 0..<n { acc &+= Int32(src[first + t * c + k]) &* w[wo + t] }
                                 dst[outRow + x * c + k] = acc
                             }
                         }
@@ -54,23 +55,24 @@ extension RenderedImage {
             }
         }
         // Vertical pass, rounded back to 8 bits (weights are 16-bit fixed point on both passes).
-        var out = [UInt8](repeating: 0, count: newHeight * newWidth * c)
-        let rowLength = newWidth * c
+        var out = [UInt8](repeating: 0, count: newHeight * midRow)
+        var acc = [Int64](repeating: 0, count: midRow)
         mid.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                ys.weights.withUnsafeBufferPointer { w in
-                    var acc = [Int64](repeating: 0, count: rowLength)
-                    for y in 0..<newHeight {
-                        let first = ys.starts[y], n = ys.counts[y], wo = ys.offsets[y]
-                        for i in 0..<rowLength { acc[i] = 0 }
-                        for t in 0..<n {
-                            let weight = Int64(w[wo + t]), row = (first + t) * rowLength
-                            for i in 0..<rowLength { acc[i] &+= Int64(src[row + i]) &* weight }
-                        }
-                        let outRow = y * rowLength
-                        for i in 0..<rowLength {
-                            let v = (acc[i] + (1 << 31)) >> 32
-                            dst[outRow + i] = UInt8(truncatingIfNeeded: v < 0 ? 0 : (v > 255 ? 255 : v))
+                acc.withUnsafeMutableBufferPointer { acc in
+                    ys.withBuffers { starts, counts, offsets, w in
+                        for y in 0..<newHeight {
+                            let first = starts[y], n = counts[y], wo = offsets[y]
+                            for i in 0..<midRow { acc[i] = 0 }
+                            for t in 0..<n {
+                                let weight = Int64(w[wo + t]), row = (first + t) * midRow
+                                for i in 0..<midRow { acc[i] &+= Int64(src[row + i]) &* weight }
+                            }
+                            let outRow = y * midRow
+                            for i in 0..<midRow {
+                                let v = (acc[i] &+ (1 << 31)) >> 32
+                                dst[outRow + i] = UInt8(truncatingIfNeeded: v < 0 ? 0 : (v > 255 ? 255 : v))
+                            }
                         }
                     }
                 }
@@ -87,6 +89,18 @@ struct ResampleWeights {
     var counts: [Int] = []
     var offsets: [Int] = []
     var weights: [Int32] = []
+
+    /// The four arrays as buffers, for the inner loops.
+    @inline(__always)
+    func withBuffers(_ body: (UnsafeBufferPointer<Int>, UnsafeBufferPointer<Int>, UnsafeBufferPointer<Int>, UnsafeBufferPointer<Int32>) -> Void) {
+        starts.withUnsafeBufferPointer { s in
+            counts.withUnsafeBufferPointer { c in
+                offsets.withUnsafeBufferPointer { o in
+                    weights.withUnsafeBufferPointer { w in body(s, c, o, w) }
+                }
+            }
+        }
+    }
 
     init(from n: Int, to m: Int) {
         let scale = Double(n) / Double(m)

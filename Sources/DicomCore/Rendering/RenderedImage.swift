@@ -52,7 +52,11 @@ public struct Viewport: Sendable, Equatable {
         self.enlarges = enlarges
     }
 
-    /// The size of a `width` x `height` image scaled to fit, keeping its aspect ratio; at least 1x1.
+    /// The largest side an image is scaled to (a request for more gets this).
+    public static let maxSide = 16384
+
+    /// The size of a `width` x `height` image scaled to fit, keeping its aspect ratio; at least 1x1,
+    /// at most `maxSide` on either side.
     public func fit(width w: Int, height h: Int) -> (width: Int, height: Int) {
         var scale: Double
         switch (width, height) {
@@ -62,6 +66,7 @@ public struct Viewport: Sendable, Equatable {
         case (nil, nil): return (w, h)
         }
         if !enlarges { scale = min(scale, 1) }
+        scale = min(scale, Double(Viewport.maxSide) / Double(max(w, h)))
         let ow = max(1, Int((Double(w) * scale).rounded()))
         let oh = max(1, Int((Double(h) * scale).rounded()))
         return (min(ow, width ?? ow), min(oh, height ?? oh))

@@ -378,4 +378,30 @@ struct RenderingTests {
         let thumb = try PixelRenderer.render(dataSet: file.dataSet, options: RenderOptions(viewport: Viewport(width: 64, height: 32)))
         #expect(thumb.width == 32 && thumb.height == 32)
     }
+
+    // MARK: - Bad input
+
+    @Test("Bad input gives a CodecError, never a crash: short frames, missing palettes, wild rescales and viewports")
+    func badInput() throws {
+        let ds = try greyDataSet(columns: 4)
+        let short = DecodedFrame(bytes: [1, 2, 3], descriptor: try FrameDescriptor(ds))
+        #expect(throws: CodecError.self) { try PixelRenderer.render(short, dataSet: ds) }
+        var palette = try greyDataSet(columns: 1, photometric: "PALETTE COLOR")
+        #expect(throws: CodecError.self) { try PixelRenderer.render(self.frame16(palette, [0]), dataSet: palette) }
+        try palette.set(.redPaletteColorLookupTableDescriptor, uint16s: [0, 0, 16], vr: .US)   // 65536 entries…
+        try palette.set(.redPaletteColorLookupTableData, uint16s: [1, 2], vr: .OW)             // …but 2 given
+        #expect(throws: CodecError.self) { try PixelRenderer.render(self.frame16(palette, [0]), dataSet: palette) }
+        var wild = try greyDataSet(columns: 2)
+        try wild.set(.rescaleSlope, string: "1e308")
+        try wild.set(.rescaleIntercept, string: "1e308")
+        var item = DataSet()
+        try item.set(.lutDescriptor, uint16s: [2, 0, 8], vr: .US)
+        try item.set(.lutData, uint16s: [0, 255], vr: .US)
+        wild.set(.voilutSequence, sequence: [item])
+        #expect(try PixelRenderer.render(frame16(wild, [0, 65535]), dataSet: wild).pixels.count == 2)
+        var highBit = try greyDataSet(columns: 1)
+        try highBit.set(.highBit, int: 16)
+        #expect(throws: CodecError.self) { try PixelRenderer.render(self.frame16(highBit, [0]), dataSet: highBit) }
+        #expect(Viewport(width: 1_000_000, height: 1_000_000).fit(width: 512, height: 256) == (16384, 8192))
+    }
 }
