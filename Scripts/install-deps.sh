@@ -9,7 +9,7 @@ APT_PACKAGES=(
   dcmtk dicom3tools hyperfine time
 )
 PIP_PACKAGES=(
-  "pydicom>=3,<4" pydicom-data pynetdicom dicomweb-client numpy pytest
+  "pydicom>=3,<4" pydicom-data pynetdicom dicomweb-client numpy pytest Pillow
   pylibjpeg pylibjpeg-libjpeg pylibjpeg-rle pylibjpeg-openjpeg pyjpegls
 )
 
@@ -27,7 +27,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 PY=${PYTHON:-python3}
-if ! $PY -c "import pydicom, pynetdicom, dicomweb_client, data_store, pylibjpeg, libjpeg, rle, openjpeg, jpeg_ls" >/dev/null 2>&1; then
+if ! $PY -c "import pydicom, pynetdicom, dicomweb_client, data_store, pylibjpeg, libjpeg, rle, openjpeg, jpeg_ls, PIL" >/dev/null 2>&1; then
   echo "install-deps: pip install ${PIP_PACKAGES[*]}"
   $PY -m pip install -q --disable-pip-version-check "${PIP_PACKAGES[@]}"
 fi

@@ -9,8 +9,8 @@ struct DicomNode: AsyncParsableCommand {
         version: DicomFile.implementationVersionName,
         subcommands: [ServeCommand.self, EchoCommand.self, StoreCommand.self, FindCommand.self, MoveCommand.self, GetCommand.self,
                       ImportCommand.self, CheckCommand.self, DumpCommand.self, JSONCommand.self, XMLCommand.self,
-                      ConvertCommand.self, WorklistCommand.self, TranscodeCommand.self, BenchCodecCommand.self,
-                      BenchCodecLibCommand.self]
+                      ConvertCommand.self, WorklistCommand.self, TranscodeCommand.self, RenderCommand.self,
+                      BenchCodecCommand.self, BenchCodecLibCommand.self]
     )
 }
 

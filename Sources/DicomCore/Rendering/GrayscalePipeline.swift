@@ -1,0 +1,208 @@
+import Foundation
+
+// PS3.4 Annex N.2 (the grayscale transformation pipeline): stored values → Modality LUT
+// (PS3.3 §C.11.1) → VOI LUT (PS3.3 §C.11.2) → Presentation LUT (PS3.3 §C.11.6; MONOCHROME1
+// is inverted, PS3.3 §C.7.6.3.1.2) → P-Values, here 8 bits.
+
+/// The grayscale pipeline for one image: which Modality LUT, VOI LUT and Presentation LUT apply.
+public struct GrayscalePipeline: Sendable, Equatable {
+    /// PS3.3 §C.11.1: the Modality LUT.
+    public enum ModalityTransform: Sendable, Equatable {
+        /// Rescale Slope (0028,1053) and Rescale Intercept (0028,1052).
+        case rescale(slope: Double, intercept: Double)
+        /// Modality LUT Sequence (0028,3000), first item.
+        case lut(LookupTable)
+    }
+
+    /// PS3.3 §C.11.2: the VOI LUT.
+    public enum VOITransform: Sendable, Equatable {
+        case window(VOIWindow)
+        /// VOI LUT Sequence (0028,3010), first item.
+        case lut(LookupTable)
+        /// No window in the request or the file: the frame's smallest and largest modality values
+        /// map to black and white (the window of PS3.3 §C.11.2.1.2.1's note: center (min+max+1)/2, width max−min+1).
+        case frameRange
+    }
+
+    public var modality: ModalityTransform
+    public var voi: VOITransform
+    /// MONOCHROME1, or Presentation LUT Shape (2050,0020) INVERSE: the lowest value is white.
+    public var inverts: Bool
+
+    public init(modality: ModalityTransform, voi: VOITransform, inverts: Bool) {
+        self.modality = modality
+        self.voi = voi
+        self.inverts = inverts
+    }
+
+    /// The pipeline `dataSet` describes for frames like `descriptor`, with `window` (when given)
+    /// in place of the file's VOI LUT.
+    /// - Throws: `CodecError.badDescriptor` when a LUT sequence is malformed.
+    public init(dataSet: DataSet, descriptor: FrameDescriptor, window: VOIWindow?) throws(CodecError) {
+        if let item = dataSet[.modalityLUTSequence]?.items?.first {
+            modality = .lut(try LookupTable.read(item: item.dataSet, signedInput: descriptor.isSigned))
+        } else {
+            modality = .rescale(slope: dataSet.double(.rescaleSlope) ?? 1, intercept: dataSet.double(.rescaleIntercept) ?? 0)
+        }
+        // The VOI LUT's input may be negative when the stored values are signed or rescaled below 0.
+        let signedModality: Bool
+        switch modality {
+        case .rescale(let slope, let intercept): signedModality = descriptor.isSigned || intercept < 0 || slope < 0
+        case .lut: signedModality = false
+        }
+        if let window {
+            voi = .window(window)
+        } else if let centers = dataSet.doubles(.windowCenter), let widths = dataSet.doubles(.windowWidth),
+                  let c = centers.first, let w = widths.first, w > 0 {
+            // PS3.3 §C.11.2.1.2: the first window is the default; VOI LUT Function defaults to LINEAR.
+            let function = dataSet.string(.voilutFunction).flatMap { VOILUTFunction(term: $0) } ?? .linear
+            voi = .window(VOIWindow(center: c, width: w, function: function))
+        } else if let item = dataSet[.voilutSequence]?.items?.first {
+            voi = .lut(try LookupTable.read(item: item.dataSet, signedInput: signedModality))
+        } else {
+            voi = .frameRange
+        }
+        let shape = dataSet.string(.presentationLUTShape)?.uppercased()
+        inverts = descriptor.photometricInterpretation.uppercased() == "MONOCHROME1" || shape == "INVERSE"
+    }
+
+    /// The Modality LUT output for stored value `sv`.
+    @inline(__always)
+    func modalityValue(_ sv: Int64) -> Double {
+        switch modality {
+        case .rescale(let slope, let intercept): return Double(sv) * slope + intercept
+        case .lut(let lut): return Double(lut.value(Int(clamping: sv)))
+        }
+    }
+
+    /// Renders one grey frame to 8-bit P-Values.
+    /// - Throws: `CodecError.badDescriptor` when the frame is not one grey sample per pixel or is too short.
+    public func render(_ frame: DecodedFrame) throws(CodecError) -> RenderedImage {
+        let d = frame.descriptor
+        guard d.samplesPerPixel == 1 else { throw CodecError(.badDescriptor, "grey pipeline for \(d.samplesPerPixel) samples per pixel") }
+        let count = d.rows * d.columns
+        let layout = try StoredValues.Layout(d)
+        guard frame.bytes.count >= count * layout.bytesPerSample else {
+            throw CodecError(.badDescriptor, "frame holds \(frame.bytes.count) bytes, \(count * layout.bytesPerSample) expected")
+        }
+        var lo = Int64.max, hi = Int64.min
+        layout.forEach(frame.bytes, count: count) { _, v in
+            if v < lo { lo = v }
+            if v > hi { hi = v }
+        }
+        guard count > 0 else { throw CodecError(.badDescriptor, "empty frame") }
+        // The VOI transform in its final form: a window (the frame's range resolved) or a LUT.
+        var resolved = voi
+        if case .frameRange = voi {
+            var mLo = modalityValue(lo), mHi = mLo
+            if case .lut = modality, hi - lo <= 1 << 17 {
+                for v in lo...hi { let m = modalityValue(v); mLo = min(mLo, m); mHi = max(mHi, m) }
+            } else {
+                let m = modalityValue(hi)
+                mLo = min(mLo, m)
+                mHi = max(mHi, m)
+            }
+            resolved = .window(VOIWindow(center: (mLo + mHi + 1) / 2, width: mHi - mLo + 1, function: .linear))
+        }
+        let inverts = self.inverts
+        @inline(__always) func pValue(_ sv: Int64) -> UInt8 {
+            let m = modalityValue(sv)
+            var y: Double
+            switch resolved {
+            case .window(let w): y = w.output(m, yMin: 0, yMax: 255)
+            case .lut(let lut):
+                // A LUT input beyond ±2^31 is beyond any LUT's range anyway (and may be infinite after a wild rescale).
+                let x = m.isNaN ? 0 : Int(Swift.max(-2_147_483_648, Swift.min(2_147_483_647, m.rounded())))
+                y = Double(lut.value(x)) * 255 / lut.maxValue
+            case .frameRange: y = 0
+            }
+            if inverts { y = 255 - y }
+            if y.isNaN { return 0 }
+            return UInt8(Swift.max(0, Swift.min(255, y.rounded())))
+        }
+        var out = [UInt8](repeating: 0, count: count)
+        if hi - lo < 1 << 17 {
+            // One evaluation per distinct stored value in the frame's range, then a table lookup per pixel.
+            let table = (0...(hi - lo)).map { pValue(lo + $0) }
+            table.withUnsafeBufferPointer { t in
+                out.withUnsafeMutableBufferPointer { o in
+                    layout.forEach(frame.bytes, count: count) { i, v in o[i] = t[Int(v &- lo)] }
+                }
+            }
+        } else {
+            out.withUnsafeMutableBufferPointer { o in
+                layout.forEach(frame.bytes, count: count) { i, v in o[i] = pValue(v) }
+            }
+        }
+        return RenderedImage(width: d.columns, height: d.rows, components: 1, pixels: out)
+    }
+}
+
+/// The stored values of a grey frame (PS3.5 §8.1.1 and PS3.3 §C.7.6.3.1.1): Bits Stored bits
+/// ending at High Bit, two's complement when Pixel Representation is 1.
+struct StoredValues {
+    var values: [Int64]
+    var min: Int64?
+    var max: Int64?
+
+    /// - Throws: `CodecError.badDescriptor` for bit depths other than 8, 16 and 32, or a frame shorter than its descriptor.
+    static func read(_ frame: DecodedFrame) throws(CodecError) -> StoredValues {
+        let d = frame.descriptor
+        let count = d.rows * d.columns * d.samplesPerPixel
+        let layout = try Layout(d)
+        guard frame.bytes.count >= count * layout.bytesPerSample else {
+            throw CodecError(.badDescriptor, "frame holds \(frame.bytes.count) bytes, \(count * layout.bytesPerSample) expected")
+        }
+        var values = [Int64](repeating: 0, count: count)
+        var lo = Int64.max, hi = Int64.min
+        values.withUnsafeMutableBufferPointer { out in
+            layout.forEach(frame.bytes, count: count) { i, v in
+                out[i] = v
+                if v < lo { lo = v }
+                if v > hi { hi = v }
+            }
+        }
+        return StoredValues(values: values, min: count > 0 ? lo : nil, max: count > 0 ? hi : nil)
+    }
+
+    /// Where a sample's stored value lies in its Bits Allocated.
+    struct Layout {
+        let bytesPerSample: Int
+        let shift: UInt64
+        let mask: UInt64
+        let signBit: UInt64
+        let wrap: Int64
+
+        /// - Throws: `CodecError` for bit depths other than 8, 16 and 32 or an impossible Bits Stored / High Bit.
+        init(_ d: FrameDescriptor) throws(CodecError) {
+            guard [8, 16, 32].contains(d.bitsAllocated) else {
+                throw CodecError(.unsupported, "Bits Allocated \(d.bitsAllocated)")
+            }
+            guard d.bitsStored >= 1, d.bitsStored <= d.bitsAllocated, d.highBit < d.bitsAllocated else {
+                throw CodecError(.badDescriptor, "Bits Stored \(d.bitsStored), High Bit \(d.highBit)")
+            }
+            bytesPerSample = d.bitsAllocated / 8
+            shift = UInt64(Swift.max(0, d.highBit - d.bitsStored + 1))
+            mask = (1 << UInt64(d.bitsStored)) - 1
+            signBit = d.isSigned ? 1 << UInt64(d.bitsStored - 1) : 0
+            wrap = 1 << Int64(d.bitsStored)
+        }
+
+        /// Calls `body(index, storedValue)` for the first `count` samples of `bytes` (which holds at least that many).
+        @inline(__always)
+        func forEach(_ bytes: [UInt8], count: Int, _ body: (Int, Int64) -> Void) {
+            let shift = shift, mask = mask, signBit = signBit, wrap = wrap
+            @inline(__always) func value(_ word: UInt64) -> Int64 {
+                let u = (word >> shift) & mask
+                return (signBit != 0 && u & signBit != 0) ? Int64(u) - wrap : Int64(u)
+            }
+            bytes.withUnsafeBytes { raw in
+                switch bytesPerSample {
+                case 1: for i in 0..<count { body(i, value(UInt64(raw[i]))) }
+                case 2: for i in 0..<count { body(i, value(UInt64(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))) }
+                default: for i in 0..<count { body(i, value(UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))))) }
+                }
+            }
+        }
+    }
+}
