@@ -51,9 +51,11 @@ public struct FrameDescriptor: Sendable, Equatable {
                   photometricInterpretation: dataSet.string(.photometricInterpretation) ?? (samples == 1 ? "MONOCHROME2" : "RGB"))
     }
 
-    /// Bytes of one frame in native (uncompressed, little endian) encoding, PS3.5 §8.1.1.
+    /// Bytes of one frame in native (uncompressed, little endian) encoding, PS3.5 §8.1.1. Native
+    /// YBR_FULL_422 holds two samples per pixel (Y1 Y2 Cb Cr, PS3.3 §C.7.6.3.1.2).
     public var nativeFrameLength: Int {
-        let bits = rows * columns * samplesPerPixel * bitsAllocated
+        let samples = photometricInterpretation == "YBR_FULL_422" && samplesPerPixel == 3 ? 2 : samplesPerPixel
+        let bits = rows * columns * samples * bitsAllocated
         return bitsAllocated == 1 ? (bits + 7) / 8 : bits / 8
     }
 }

@@ -33,6 +33,12 @@ public enum PixelRenderer {
     public static func render(dataSet: DataSet, frame number: Int = 1, options: RenderOptions = RenderOptions()) throws(CodecError) -> RenderedImage {
         try render(NativeFrames.frame(number, of: dataSet), dataSet: dataSet, options: options)
     }
+
+    /// Renders frame `number` of an image in any transfer syntax a codec decodes.
+    public static func render(_ frames: PixelDataFrames, frame number: Int, dataSet: DataSet,
+                              options: RenderOptions = RenderOptions()) throws(CodecError) -> RenderedImage {
+        try render(NativeFrames.frame(number, of: frames), dataSet: dataSet, options: options)
+    }
 }
 
 /// Frames of native (uncompressed) Pixel Data, PS3.5 §8.1.1 and §8.2 (frames follow each other
@@ -43,54 +49,31 @@ public enum NativeFrames {
         max(1, dataSet.int(.numberOfFrames) ?? 1)
     }
 
-    /// Frame `number` (1-based) of the native Pixel Data of `dataSet` as a `DecodedFrame`. 1-bit
-    /// frames come out as 8 bits per sample (Bits Stored 1), native YBR_FULL_422 as it lies
-    /// (2 samples per pixel, Y1 Y2 Cb Cr).
+    /// Frame `number` (1-based) of the native Pixel Data of `dataSet` as a `DecodedFrame` for
+    /// display: 1-bit frames come out as 8 bits per sample (Bits Stored 1), native YBR_FULL_422 as
+    /// it lies (2 samples per pixel, Y1 Y2 Cb Cr). The bytes come from `PixelDataFrames`.
     /// - Throws: `CodecError` (.badDescriptor, .noSuchFrame, .corrupt when Pixel Data is too short,
     ///   .unsupported when it is encapsulated).
     public static func frame(_ number: Int, of dataSet: DataSet) throws(CodecError) -> DecodedFrame {
-        let descriptor = try FrameDescriptor(dataSet)
-        let frames = count(in: dataSet)
-        guard number >= 1, number <= frames else {
-            throw CodecError(.noSuchFrame, "frame \(number) of \(frames)", frame: number)
-        }
-        guard let element = dataSet[.pixelData] else { throw CodecError(.badDescriptor, "no Pixel Data (7FE0,0010)") }
-        let bytes: [UInt8]
-        switch element.value {
-        case .bytes(let b): bytes = b
-        case .encapsulated: throw CodecError(.unsupported, "encapsulated Pixel Data: decode the frame with the codec registry", frame: number)
-        case .sequence: throw CodecError(.badDescriptor, "Pixel Data is a sequence")
-        case .bulkData(let ref):
-            guard ref.swapUnit <= 1 else { throw CodecError(.unsupported, "big endian Pixel Data left in the file") }
-            do {
-                bytes = try FileByteSource(path: ref.path).bytes(at: ref.offset, count: Int(ref.length))
-            } catch {
-                throw CodecError(.failed, "reading Pixel Data: \(error)")
-            }
-        }
-        if descriptor.bitsAllocated == 1 {
-            return try bitFrame(number, bytes: bytes, descriptor: descriptor)
-        }
-        let subsampled = descriptor.photometricInterpretation.uppercased() == "YBR_FULL_422" && descriptor.samplesPerPixel == 3
-        let length = subsampled ? descriptor.rows * descriptor.columns * 2 * descriptor.bitsAllocated / 8 : descriptor.nativeFrameLength
-        let start = (number - 1) * length
-        guard start + length <= bytes.count else {
-            throw CodecError(.corrupt, "Pixel Data holds \(bytes.count) bytes, frame \(number) ends at \(start + length)", frame: number)
-        }
-        return DecodedFrame(bytes: Array(bytes[start..<(start + length)]), descriptor: descriptor)
+        try frame(number, of: PixelDataFrames(dataSet: dataSet, transferSyntax: .explicitVRLittleEndian))
     }
 
-    /// A 1-bit frame unpacked to one byte per pixel (PS3.5 §8.1.1: the first pixel in the least significant bit).
-    static func bitFrame(_ number: Int, bytes: [UInt8], descriptor: FrameDescriptor) throws(CodecError) -> DecodedFrame {
+    /// Frame `number` of `frames` for display: native frames as above, encapsulated ones decoded
+    /// through the codec registry.
+    public static func frame(_ number: Int, of frames: PixelDataFrames) throws(CodecError) -> DecodedFrame {
+        if frames.isEncapsulated { return try frames.decodedFrame(number) }
+        let bytes = try frames.nativeFrame(number)
+        if frames.descriptor.bitsAllocated == 1 { return unpackBits(bytes, descriptor: frames.descriptor) }
+        return DecodedFrame(bytes: bytes, descriptor: frames.descriptor)
+    }
+
+    /// A 1-bit frame (starting at bit 0 of its first byte, as `PixelDataFrames.nativeFrame` gives
+    /// it) unpacked to one byte per pixel (PS3.5 §8.1.1: the first pixel in the least significant bit).
+    static func unpackBits(_ bytes: [UInt8], descriptor: FrameDescriptor) -> DecodedFrame {
         let pixels = descriptor.rows * descriptor.columns * descriptor.samplesPerPixel
-        let firstBit = (number - 1) * pixels
-        guard (firstBit + pixels + 7) / 8 <= bytes.count else {
-            throw CodecError(.corrupt, "Pixel Data too short for 1-bit frame \(number)", frame: number)
-        }
         var out = [UInt8](repeating: 0, count: pixels)
-        for i in 0..<pixels {
-            let bit = firstBit + i
-            out[i] = (bytes[bit >> 3] >> UInt8(bit & 7)) & 1
+        for i in 0..<min(pixels, bytes.count * 8) {
+            out[i] = (bytes[i >> 3] >> UInt8(i & 7)) & 1
         }
         var d = descriptor
         d.bitsAllocated = 8

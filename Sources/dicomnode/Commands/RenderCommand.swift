@@ -111,37 +111,6 @@ struct RenderCommand: ParsableCommand {
 
     /// Frame `number` decoded: native Pixel Data as it lies, encapsulated through the codec registry.
     static func decodedFrame(_ number: Int, of file: DicomFile) throws(CodecError) -> DecodedFrame {
-        guard case .encapsulated(let pixels)? = file.dataSet[.pixelData]?.value else {
-            return try NativeFrames.frame(number, of: file.dataSet)
-        }
-        let descriptor = try FrameDescriptor(file.dataSet)
-        let syntax = file.transferSyntax.uid
-        guard let codec = CodecRegistry.decoder(for: syntax, descriptor) else {
-            throw CodecError(.unsupported, "no decoder for \(file.transferSyntax.name)", frame: number)
-        }
-        let frames = NativeFrames.count(in: file.dataSet)
-        guard number >= 1, number <= frames else { throw CodecError(.noSuchFrame, "frame \(number) of \(frames)", frame: number) }
-        var fragments: [[UInt8]] = []
-        for f in pixels.fragments {
-            guard case .bytes(let b) = f else { throw CodecError(.unsupported, "fragment left in the file", frame: number) }
-            fragments.append(b)
-        }
-        var stream: [UInt8] = []
-        if frames == 1 {
-            stream = fragments.flatMap { $0 }
-        } else if fragments.count == frames {
-            stream = fragments[number - 1]
-        } else {
-            // PS3.5 §A.4: Basic Offset Table offsets count from the first fragment's item tag.
-            let offsets = pixels.basicOffsets.map(Int.init)
-            guard offsets.count == frames else { throw CodecError(.unsupported, "multi-fragment frames without a Basic Offset Table", frame: number) }
-            let begin = offsets[number - 1], end = number < frames ? offsets[number] : Int.max
-            var position = 0
-            for f in fragments {
-                if position >= begin && position < end { stream += f }
-                position += 8 + f.count
-            }
-        }
-        return try codec.decode(stream, descriptor: descriptor, syntax: syntax)
+        try NativeFrames.frame(number, of: PixelDataFrames(file))
     }
 }
