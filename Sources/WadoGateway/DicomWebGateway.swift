@@ -63,7 +63,9 @@ public struct DicomWebGateway: Sendable {
         OperationsRoutes(gateway: self).add(to: router)
         let web = router.group(RouterPath(settings.normalizedBasePath))
         QIDORoutes(gateway: self).add(to: web)
-        RetrieveRoutes(gateway: self).add(to: web)
+        let retrieve = RetrieveRoutes(gateway: self)
+        retrieve.add(to: web)
+        RenderedRoutes(retrieve: retrieve).add(to: web)
         STOWRoutes(gateway: self).add(to: web)
         WADOURIRoutes(gateway: self).add(to: router, base: settings.normalizedBasePath)
         return router
@@ -81,6 +83,14 @@ public struct DicomWebGateway: Sendable {
     }
 
     // MARK: - Shared by the routes
+
+    /// Whether an instance holds an image to render (it has Rows in the index: the image pixel module).
+    func isImageClass(_ instance: IndexedInstance) -> Bool {
+        // PS3.18 §9.1.2.4.1 decides the default content type by whether the object is an image;
+        // the index keeps Rows for every image, so a cheap look-up would do; until then the SOP
+        // class names it: every Image Storage class of PS3.4 Table B.5-1 has "Image" in its name.
+        (UIDRegistry.name(for: instance.sopClassUID) ?? "").contains("Image")
+    }
 
     /// The absolute URL of the DICOMweb root for this request: the configured public base URL,
     /// else scheme and Host of the request (PS3.18 §8.2: RetrieveURL and BulkDataURI are absolute).

@@ -1,34 +1,41 @@
 // PS3.18 §10.4.1.1.4 frames: one frame's bytes read from the stored file, never the whole Pixel
-// Data. Native Pixel Data is sliced (PS3.5 §8.1.1); encapsulated frames come as stored.
+// Data (PixelDataFrames maps fragments to frames through the Extended or Basic Offset Table).
+// A frame goes out as stored when the client takes that syntax, else decoded (native, Explicit VR
+// Little Endian) or re-encoded into the syntax the client names, through the codec registry.
 import DicomArchive
 import DicomCore
 
 struct FrameSource: Sendable {
     let instance: IndexedInstance
-    let pixelData: DataElement
-    let descriptor: FrameDescriptor
-    let numberOfFrames: Int
-    let syntax: TransferSyntax
+    let frames: PixelDataFrames
+    var numberOfFrames: Int { frames.numberOfFrames }
+    var syntax: TransferSyntax { frames.transferSyntax }
 
-    /// How frames go out: the part media type and whether the stored encoding is kept.
+    /// How frames go out: the part media type, its Content-Type, and what is done to the frame.
     struct Plan: Sendable {
+        enum Action: Sendable, Equatable {
+            /// The stored bytes: native slice or the frame's codestream.
+            case stored
+            /// Decoded to native little endian samples.
+            case decode
+            /// Decoded and encoded into this syntax.
+            case encode(String)
+        }
         var mediaType: String
         var partContentType: String
+        var action: Action
     }
 
     init(file: DicomFile, instance: IndexedInstance) throws(DicomWebError) {
-        guard let pixel = file.dataSet[.pixelData] else {
+        guard file.dataSet[.pixelData] != nil else {
             throw .notFound("instance \(instance.sopInstanceUID) has no Pixel Data, so no frames")
         }
         do {
-            descriptor = try FrameDescriptor(file.dataSet)
+            frames = try PixelDataFrames(file)
         } catch {
             throw DicomWebError(.internalServerError, "instance \(instance.sopInstanceUID): \(error)")
         }
         self.instance = instance
-        self.pixelData = pixel
-        self.numberOfFrames = max(1, file.dataSet.int(.numberOfFrames) ?? 1)
-        self.syntax = file.transferSyntax
     }
 
     func check(_ numbers: [Int]) throws(DicomWebError) {
@@ -38,86 +45,79 @@ struct FrameSource: Sendable {
     }
 
     var offeredTypes: [String] {
-        guard syntax.isEncapsulated else {
-            return ["multipart/related; type=\"application/octet-stream\"; transfer-syntax=\(TransferSyntaxNegotiation.explicitVRLittleEndian)"]
-        }
-        var types = ["multipart/related; type=\"application/octet-stream\"; transfer-syntax=\(syntax.uid)"]
+        var types = ["multipart/related; type=\"application/octet-stream\"; transfer-syntax=\(syntax.isEncapsulated ? syntax.uid : TransferSyntaxNegotiation.explicitVRLittleEndian)"]
         if let media = FrameMediaType.mediaType(of: syntax.uid) {
             types.append("multipart/related; type=\"\(media)\"; transfer-syntax=\(syntax.uid)")
         }
         return types
     }
 
+    var canDecode: Bool { !syntax.isEncapsulated || CodecRegistry.decoder(for: syntax.uid, frames.descriptor) != nil }
+
     /// PS3.18 §8.7.3.5.3 (application/octet-stream defaults to Explicit VR Little Endian pixels)
     /// and §8.7.3.5.4 (image media types of the compressed syntaxes, with their default syntax).
     func plan(for ranges: [MediaRange]) -> Plan? {
+        let native = TransferSyntaxNegotiation.explicitVRLittleEndian
         for range in ranges where range.quality > 0 {
             let wildcard = range.type.hasSuffix("*") || range.partType.hasSuffix("*")
-            if syntax.isEncapsulated, let media = FrameMediaType.mediaType(of: syntax.uid), range.acceptsParts(of: media),
-               !wildcard || range.partType == media {
+            // An image media type: the stored codestream, or the frame encoded into that family.
+            if !wildcard, let media = FrameMediaType.families.first(where: { range.acceptsParts(of: $0.0) })?.0 {
                 let wanted = range.transferSyntax ?? FrameMediaType.defaultSyntax(of: media)
-                if wanted == "*" || wanted == syntax.uid {
-                    return Plan(mediaType: media, partContentType: "\(media); transfer-syntax=\(syntax.uid)")
+                if wanted == "*" || wanted == syntax.uid, FrameMediaType.mediaType(of: syntax.uid) == media {
+                    return Plan(mediaType: media, partContentType: "\(media); transfer-syntax=\(syntax.uid)", action: .stored)
                 }
+                if let target = wanted, target != "*", FrameMediaType.mediaType(of: target) == media, canDecode,
+                   CodecRegistry.encoder(for: target, decodedDescriptor) != nil {
+                    return Plan(mediaType: media, partContentType: "\(media); transfer-syntax=\(target)", action: .encode(target))
+                }
+                continue
             }
             guard range.acceptsParts(of: "application/octet-stream") else { continue }
-            let wanted = range.transferSyntax ?? (wildcard ? "*" : TransferSyntaxNegotiation.explicitVRLittleEndian)
-            if syntax.isEncapsulated {
-                if wanted == "*" || wanted == syntax.uid {
-                    return Plan(mediaType: "application/octet-stream",
-                                partContentType: "application/octet-stream; transfer-syntax=\(syntax.uid)")
+            let wanted = range.transferSyntax ?? (wildcard ? "*" : native)
+            let octet = "application/octet-stream"
+            if wanted == "*" || wanted == syntax.uid {
+                let ts = syntax.isEncapsulated ? syntax.uid : native
+                return Plan(mediaType: octet, partContentType: "\(octet); transfer-syntax=\(ts)", action: .stored)
+            }
+            if TransferSyntax.native.contains(where: { $0.uid == wanted }) {
+                if !syntax.isEncapsulated {
+                    // Native frames are little endian bytes whatever the file's syntax.
+                    return Plan(mediaType: octet, partContentType: "\(octet); transfer-syntax=\(native)", action: .stored)
                 }
-            } else if wanted == "*" || TransferSyntax.native.contains(where: { $0.uid == wanted }) {
-                // Native frames are little endian bytes whatever the file's syntax.
-                return Plan(mediaType: "application/octet-stream",
-                            partContentType: "application/octet-stream; transfer-syntax=\(TransferSyntaxNegotiation.explicitVRLittleEndian)")
+                if canDecode { return Plan(mediaType: octet, partContentType: "\(octet); transfer-syntax=\(native)", action: .decode) }
             }
         }
         return nil
     }
 
+    /// What a decoded frame of this instance looks like (what encoders are asked about).
+    var decodedDescriptor: FrameDescriptor {
+        var d = frames.descriptor
+        if d.photometricInterpretation.hasPrefix("YBR") && syntax.isEncapsulated { d.photometricInterpretation = "RGB" }
+        return d
+    }
+
     /// Frame `n` (1-based) as the plan sends it.
     func bytes(of n: Int, plan: Plan) async throws -> [UInt8] {
-        let length = descriptor.nativeFrameLength
-        let pixel = pixelData
+        let frames = self.frames
         let uid = instance.sopInstanceUID
         return try await BlockingIO.run { () throws(ArchiveError) -> [UInt8] in
-            switch pixel.value {
-            case .bulkData(let ref):
-                let start = UInt64(n - 1) * UInt64(length)
-                guard start + UInt64(length) <= ref.length else {
-                    throw ArchiveError.unreadable("instance \(uid): Pixel Data holds fewer frames than Number of Frames says")
-                }
-                do {
-                    var bytes = try ref.loadRange(start: start, count: length)
-                    if ref.swapUnit > 1 { ByteOrder.swapInPlace(&bytes, unit: ref.swapUnit) }
-                    return bytes
-                } catch {
-                    throw ArchiveError.io("\(error)")
-                }
-            case .bytes(let all):
-                let start = (n - 1) * length
-                guard start + length <= all.count else {
-                    throw ArchiveError.unreadable("instance \(uid): Pixel Data holds fewer frames than Number of Frames says")
-                }
-                return Array(all[start..<(start + length)])
-            case .encapsulated(let pixels):
-                // One fragment per frame (the common case); the general mapping comes with the codecs.
-                guard pixels.fragments.count == numberOfFrames || numberOfFrames == 1 else {
-                    throw ArchiveError.unreadable("instance \(uid): frames span several fragments")
-                }
-                let fragments = numberOfFrames == 1 ? pixels.fragments : [pixels.fragments[n - 1]]
-                var out: [UInt8] = []
-                for fragment in fragments {
-                    switch fragment {
-                    case .bytes(let b): out += b
-                    case .bulkData(let ref):
-                        do { out += try ref.load() } catch { throw ArchiveError.io("\(error)") }
+            do throws(CodecError) {
+                switch plan.action {
+                case .stored:
+                    return frames.isEncapsulated ? try frames.codestream(frame: n) : try frames.nativeFrame(n)
+                case .decode:
+                    return try frames.decodedFrame(n).bytes
+                case .encode(let target):
+                    let decoded = try frames.decodedFrame(n)
+                    guard let codec = CodecRegistry.encoder(for: target, decoded.descriptor) else {
+                        throw CodecError(.unsupported, "no encoder for \(target)", frame: n)
                     }
+                    let options = TransferSyntaxNegotiation.lossyOnly.contains(target) ? EncodeOptions(quality: 90) : .lossless
+                    return try codec.encode(decoded, syntax: target, options: options).codestream
                 }
-                return out
-            case .sequence:
-                throw ArchiveError.unreadable("instance \(uid): Pixel Data is a sequence")
+            } catch {
+                throw ArchiveError.unreadable("instance \(uid): \(error)")
             }
         }
     }
@@ -139,8 +139,6 @@ enum FrameMediaType {
     }
 
     static func defaultSyntax(of mediaType: String) -> String? {
-        // "image/jhc" is seen in the field for HTJ2K; it means image/jphc.
-        let type = mediaType == "image/jhc" ? "image/jphc" : mediaType
-        return families.first { $0.0 == type }?.1.first
+        families.first { $0.0 == mediaType }?.1.first
     }
 }

@@ -253,12 +253,20 @@ struct RetrieveRoutes: Sendable {
                 "frames of this instance (\(instance.transferSyntaxUID)) are available as "
                 + frames.offeredTypes.joined(separator: " or "))
         }
+        // The first frame is read (and decoded) before the status line: a corrupt codestream is a
+        // 500 naming the frame, not a cut-off 200.
+        let first: [UInt8]
+        do {
+            first = try await frames.bytes(of: numbers[0], plan: plan)
+        } catch {
+            throw DicomWebError(.internalServerError, "frame \(numbers[0]) of instance \(instance.sopInstanceUID) cannot be served: \(error)")
+        }
         let boundary = Multipart.newBoundary()
         var headers = HTTPFields()
         headers[.contentType] = "multipart/related; type=\"\(plan.mediaType)\"; boundary=\(boundary)"
         let body = ResponseBody { writer in
-            for n in numbers {
-                let bytes = try await frames.bytes(of: n, plan: plan)
+            for (i, n) in numbers.enumerated() {
+                let bytes = i == 0 ? first : try await frames.bytes(of: n, plan: plan)
                 var buffer = ByteBuffer(string: Multipart.partHeader(boundary: boundary, contentType: plan.partContentType))
                 buffer.writeBytes(bytes)
                 buffer.writeString("\r\n")

@@ -21,24 +21,36 @@ enum TransferSyntaxNegotiation {
     }
 
     /// Whether an instance can be re-encoded from `from` to `to`: between the uncompressed and
-    /// deflated syntaxes (DicomCore converts them).
+    /// deflated syntaxes (DicomCore converts them), and to or from a compressed syntax when the
+    /// codec registry decodes the source and encodes the target (PS3.5 §8 / Annex A.4).
     static func canConvert(from: String, to: String) -> Bool {
+        let source = TransferSyntax(uid: from), target = TransferSyntax(uid: to)
         let native = Set(TransferSyntax.native.map(\.uid))
-        return native.contains(from) && native.contains(to)
+        if native.contains(from) && native.contains(to) { return true }
+        guard !target.isBigEndian else { return false }
+        let decodes = !source.isEncapsulated || CodecRegistry.decodableSyntaxes.contains(from)
+        let encodes = !target.isEncapsulated || CodecRegistry.codecs.contains { $0.transferSyntaxUIDs.contains(to) }
+        return decodes && encodes && (native.contains(to) || target.isEncapsulated)
     }
 
-    /// The whole instance re-encoded in `syntax` (PS3.10 file with its meta group rebuilt).
+    /// The whole instance re-encoded in `syntax` (PS3.10 file with its meta group rebuilt),
+    /// through the transcoder (lossless unless the target syntax is lossy only).
     static func converted(_ instance: IndexedInstance, to syntax: String, in archive: Archive) async throws -> [UInt8] {
         try await BlockingIO.run { () throws(ArchiveError) -> [UInt8] in
             let source = try archive.store.open(instance.objectPath)
             do {
                 let file = try DicomFile.read(source: source)
-                return try file.converted(to: TransferSyntax(uid: syntax)).encoded()
+                let target = TransferSyntax(uid: syntax)
+                let options = lossyOnly.contains(syntax) ? EncodeOptions(quality: 90) : .lossless
+                return try Transcoder.transcode(file, to: target, options: options).encoded()
             } catch {
-                throw ArchiveError.unreadable("\(error)")
+                throw ArchiveError.unreadable("instance \(instance.sopInstanceUID) to \(syntax): \(error)")
             }
         }
     }
+
+    /// Syntaxes that have no lossless mode (JPEG Baseline and Extended, PS3.5 §A.4.1).
+    static let lossyOnly: Set<String> = ["1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51"]
 }
 
 /// PS3.18 §10.4.1.1.4 (frame list): "1", "1,3,5": 1-based frame numbers, comma separated.

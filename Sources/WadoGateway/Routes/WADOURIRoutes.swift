@@ -41,8 +41,11 @@ struct WADOURIRoutes: Sendable {
         guard let instance, instance.studyInstanceUID == study, instance.seriesInstanceUID == series else {
             throw DicomWebError.notFound("no object \(object) in series \(series) of study \(study)")
         }
-        // PS3.18 §9.1.2.1.5: contentType lists acceptable types; the first we serve wins.
-        let types = (p["contentType"] ?? "application/dicom").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        // PS3.18 §9.1.2.1.5: contentType lists acceptable types; the first we serve wins. Without
+        // it an image is image/jpeg, anything else application/dicom (§9.1.2.4.1).
+        let isImage = instance.sopClassUID != "" && gateway.isImageClass(instance)
+        let types = (p["contentType"] ?? (isImage ? "image/jpeg" : "application/dicom"))
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         for type in types {
             switch type.split(separator: ";").first.map(String.init) ?? type {
             case "application/dicom":
@@ -50,11 +53,56 @@ struct WADOURIRoutes: Sendable {
                     throw DicomWebError(.notImplemented, "anonymize=yes is not supported yet")
                 }
                 return try await dicom(instance, transferSyntax: p["transferSyntax"])
+            case "image/jpeg", "image/png":
+                return try await image(instance, type: type.hasPrefix("image/png") ? .png : .jpeg, p)
             default:
                 continue
             }
         }
         throw DicomWebError.notAcceptable("contentType \(types.joined(separator: ",").prefix(80)) is not served for this object; application/dicom is")
+    }
+
+    /// PS3.18 §9.1.2.4: frameNumber, rows, columns, region, windowCenter/windowWidth, imageQuality.
+    func image(_ instance: IndexedInstance, type: RenderedRoutes.Format, _ p: [String: String]) async throws -> Response {
+        var options = RenderOptions()
+        func number(_ key: String) throws(DicomWebError) -> Double? {
+            guard let text = p[key] else { return nil }
+            guard let v = Double(text), v.isFinite else { throw .badRequest("\(key)=\(text.prefix(20)) is not a number") }
+            return v
+        }
+        if let c = try number("windowCenter"), let w = try number("windowWidth") {
+            guard w > 0 else { throw DicomWebError.badRequest("windowWidth must be positive") }
+            options.window = VOIWindow(center: c, width: w)
+        } else if p["windowCenter"] != nil || p["windowWidth"] != nil {
+            throw DicomWebError.badRequest("windowCenter and windowWidth go together (PS3.18 §9.1.2.4.5)")
+        }
+        let rows = try number("rows").map(Int.init), columns = try number("columns").map(Int.init)
+        if rows != nil || columns != nil {
+            guard (rows ?? 1) > 0, (columns ?? 1) > 0 else { throw DicomWebError.badRequest("rows and columns must be positive") }
+            options.viewport = Viewport(width: columns, height: rows, enlarges: true)
+        }
+        if let region = p["region"] {
+            let v = region.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard v.count == 4, let r = RenderRegion(x1: v[0], y1: v[1], x2: v[2], y2: v[3]) else {
+                throw DicomWebError.badRequest("region is x1,y1,x2,y2 with 0 <= x1 < x2 <= 1 and 0 <= y1 < y2 <= 1 (PS3.18 §9.1.2.4.4)")
+            }
+            options.region = r
+        }
+        var quality = 90
+        if let q = p["imageQuality"] {
+            guard let v = Int(q), (1...100).contains(v) else { throw DicomWebError.badRequest("imageQuality is 1 to 100") }
+            quality = v
+        }
+        var frame = 1
+        if let f = p["frameNumber"] {
+            guard let v = Int(f), v >= 1 else { throw DicomWebError.badRequest("frameNumber starts at 1") }
+            frame = v
+        }
+        let bytes = try await RenderedRoutes(retrieve: RetrieveRoutes(gateway: gateway))
+            .render(instance, frame: frame, options: options, format: type, quality: quality)
+        var headers = HTTPFields()
+        headers[.contentType] = type.mediaType
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// The object as a single application/dicom body, in its stored syntax or the one asked for

@@ -1,0 +1,162 @@
+// PS3.18 §10.4.1.1.3 (rendered) and §10.4.1.1.5 (thumbnail): frames through the display
+// pipeline (PS3.4 Annex N, DicomCore/Rendering) to JPEG or PNG, with the §8.3.5.1 parameters
+// window, viewport and quality. Also WADO-URI's image/jpeg and image/png (PS3.18 §9.1.2.4).
+import DicomArchive
+import DicomCore
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+struct RenderedRoutes: Sendable {
+    let retrieve: RetrieveRoutes
+    var gateway: DicomWebGateway { retrieve.gateway }
+
+    func add(to router: RouterGroup<BasicRequestContext>) {
+        let instance = "studies/:study/series/:series/instances/:instance"
+        router.get(RouterPath(instance + "/rendered")) { request, context in
+            try await rendered(request, try retrieve.scope(context, series: true, instance: true), frames: nil)
+        }
+        router.get(RouterPath(instance + "/frames/:frames/rendered")) { request, context in
+            try await rendered(request, try retrieve.scope(context, series: true, instance: true),
+                               frames: try FrameList.parse(context.parameters.get("frames") ?? ""))
+        }
+        router.get(RouterPath(instance + "/thumbnail")) { request, context in
+            try await thumbnail(request, try retrieve.scope(context, series: true, instance: true))
+        }
+        router.get(RouterPath(instance + "/frames/:frames/thumbnail")) { request, context in
+            let n = try FrameList.parse(context.parameters.get("frames") ?? "")
+            guard n.count == 1 else { throw DicomWebError.badRequest("a thumbnail is of one frame") }
+            return try await thumbnail(request, try retrieve.scope(context, series: true, instance: true), frame: n[0])
+        }
+        router.get("studies/:study/series/:series/thumbnail") { request, context in
+            try await thumbnail(request, try retrieve.scope(context, series: true, instance: false))
+        }
+        router.get("studies/:study/thumbnail") { request, context in
+            try await thumbnail(request, try retrieve.scope(context, series: false, instance: false))
+        }
+    }
+
+    /// The image format a request asks for: PS3.18 §8.7.4 (image/jpeg is the default).
+    enum Format: Sendable {
+        case jpeg, png
+        var mediaType: String { self == .jpeg ? "image/jpeg" : "image/png" }
+    }
+
+    static func format(_ accept: String?) throws(DicomWebError) -> Format {
+        for range in try MediaRange.parseAccept(accept) where range.quality > 0 {
+            if range.type == "*/*" || range.type == "image/*" || range.matches("image/jpeg") { return .jpeg }
+            if range.matches("image/png") { return .png }
+        }
+        throw .notAcceptable("rendered images are image/jpeg or image/png")
+    }
+
+    /// PS3.18 §8.3.5.1: `window=center,width[,function]`, `viewport=vw,vh[,sx,sy,sw,sh]`, `quality`.
+    static func options(_ request: Request) throws(DicomWebError) -> (RenderOptions, quality: Int) {
+        var options = RenderOptions()
+        var quality = 90
+        for (key, raw) in request.uri.queryParameters {
+            let value = String(raw)
+            switch key {
+            case "window":
+                let v = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                guard v.count == 2 || v.count == 3, let c = Double(v[0]), let w = Double(v[1]), w > 0, c.isFinite, w.isFinite else {
+                    throw .badRequest("window is center,width[,function] with width > 0 (PS3.18 §8.3.5.1.3)")
+                }
+                var function = VOILUTFunction.linear
+                if v.count == 3 {
+                    guard let f = VOILUTFunction(term: v[2]) else { throw .badRequest("window function \(v[2].prefix(20)) is not linear, linear-exact or sigmoid") }
+                    function = f
+                }
+                options.window = VOIWindow(center: c, width: w, function: function)
+            case "viewport":
+                let v = value.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard v.count == 2 || v.count == 6 else { throw .badRequest("viewport is vw,vh[,sx,sy,sw,sh] (PS3.18 §8.3.5.1.2)") }
+                let w = v[0].isEmpty ? nil : Int(v[0]), h = v[1].isEmpty ? nil : Int(v[1])
+                guard w != nil || h != nil, (w ?? 1) > 0, (h ?? 1) > 0 else { throw .badRequest("viewport sizes must be positive integers") }
+                options.viewport = Viewport(width: w, height: h, enlarges: true)
+            case "quality":
+                guard let q = Int(value), (1...100).contains(q) else { throw .badRequest("quality is 1 to 100") }
+                quality = q
+            case "annotation", "charset", "accept", "iccprofile":
+                continue                                          // no annotation is burnt in
+            default:
+                throw .badRequest("unknown rendered parameter \"\(key.prefix(40))\" (PS3.18 §8.3.5.1)")
+            }
+        }
+        return (options, quality)
+    }
+
+    func rendered(_ request: Request, _ scope: RetrieveRoutes.Scope, frames numbers: [Int]?) async throws -> Response {
+        let format = try Self.format(retrieve.acceptValue(request))
+        let (options, quality) = try Self.options(request)
+        guard let instance = try await retrieve.instances(scope).first else { throw DicomWebError.notFound("no such instance") }
+        let list = numbers ?? [1]
+        var images: [[UInt8]] = []
+        for n in list {
+            images.append(try await render(instance, frame: n, options: options, format: format, quality: quality))
+        }
+        var headers = HTTPFields()
+        headers[.cacheControl] = "private, max-age=3600"
+        if images.count == 1 {
+            headers[.contentType] = format.mediaType
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: images[0])))
+        }
+        let boundary = Multipart.newBoundary()
+        headers[.contentType] = "multipart/related; type=\"\(format.mediaType)\"; boundary=\(boundary)"
+        var body = ByteBuffer()
+        for image in images {
+            body.writeString(Multipart.partHeader(boundary: boundary, contentType: format.mediaType))
+            body.writeBytes(image)
+            body.writeString("\r\n")
+        }
+        body.writeString(Multipart.closing(boundary: boundary))
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: body))
+    }
+
+    /// PS3.18 §10.4.1.1.5: a small rendered image; for a series its middle instance, for a study
+    /// the middle instance of its first series.
+    func thumbnail(_ request: Request, _ scope: RetrieveRoutes.Scope, frame: Int = 1) async throws -> Response {
+        let format = try Self.format(retrieve.acceptValue(request))
+        var (options, quality) = try Self.options(request)
+        if options.viewport == nil { options.viewport = Viewport(width: 128, height: 128, enlarges: false) }
+        var list = try await retrieve.instances(scope)
+        if scope.instance == nil, let firstSeries = list.first?.seriesInstanceUID {
+            list = list.filter { $0.seriesInstanceUID == firstSeries }
+        }
+        let instance = list[list.count / 2]
+        let image = try await render(instance, frame: frame, options: options, format: format, quality: quality)
+        var headers = HTTPFields()
+        headers[.contentType] = format.mediaType
+        headers[.cacheControl] = "private, max-age=3600"
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: image)))
+    }
+
+    /// One frame of `instance` rendered and encoded.
+    /// - Throws: 404 for a frame beyond the object, 400 for an object with no image, 500 naming the
+    ///   frame when it cannot be decoded.
+    func render(_ instance: IndexedInstance, frame n: Int, options: RenderOptions, format: Format, quality: Int) async throws -> [UInt8] {
+        let file = try await ObjectReader.dataSet(instance, in: gateway.archive)
+        guard file.dataSet[.pixelData] != nil else {
+            throw DicomWebError.badRequest("instance \(instance.sopInstanceUID) has no Pixel Data to render")
+        }
+        let frames: PixelDataFrames
+        do { frames = try PixelDataFrames(file) } catch {
+            throw DicomWebError(.internalServerError, "instance \(instance.sopInstanceUID): \(error)")
+        }
+        guard n <= frames.numberOfFrames else {
+            throw DicomWebError.notFound("frame \(n) is beyond the \(frames.numberOfFrames) frame(s) of instance \(instance.sopInstanceUID)")
+        }
+        do {
+            return try await BlockingIO.run { () throws(ArchiveError) -> [UInt8] in
+                do throws(CodecError) {
+                    let image = try PixelRenderer.render(frames, frame: n, dataSet: file.dataSet, options: options)
+                    return format == .jpeg ? try image.jpegData(quality: quality) : image.pngData()
+                } catch {
+                    throw ArchiveError.unreadable("\(error)")
+                }
+            }
+        } catch {
+            throw DicomWebError(.internalServerError, "frame \(n) of instance \(instance.sopInstanceUID) cannot be rendered: \(error)")
+        }
+    }
+}
