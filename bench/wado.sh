@@ -9,17 +9,21 @@
 #       dicomnode's parts must be the stored files byte for byte, Orthanc's must hold the same
 #       instances with the same Pixel Data. Every timed body must have the verified size
 #       (adjusted for the boundary's length) and HTTP 200, or the round is FAILED.
+#   (1b) WADO_BENCH_PARALLEL curl retrieves of the series at once against each server (one server
+#       after the other): wall time of all, every body checked as above (0: skipped).
 #   (2) WADO_BENCH_RENDERED rendered JPEGs per server (.../instances/{i}/rendered, Accept:
 #       image/jpeg), one keep-alive connection each (TCP_NODELAY), requests alternating: p50/p95.
 #       A server that answers 404/406/... is reported "not available", not failed.
-#   (3) RSS: VmRSS idle after loading, min/max sampled every 20 ms while serving, VmHWM (peak).
+#   (3) RSS: VmRSS idle after loading, min/max sampled every 20 ms in each phase (sequential
+#       retrieves, parallel retrieves, rendered), VmHWM (peak of the process's life).
 # Prints the medians, MB/s and the ratios orthanc/dicomnode (> 1: dicomnode is faster).
 # A benchmark, not a test: CI does not run it. Work files under BENCH_DIR, removed at the end.
 #
 #   bench/wado.sh [--dicomnode PATH] [--perf]
 #     --perf: after the timed rounds, one more dicomnode retrieve under `perf record -g`; the
 #             top of `perf report` goes to $BENCH_DIR/run/perf.txt (kept: KEEP_BENCH_DIR=1)
-#   env: WADO_BENCH_SLICES (500), WADO_BENCH_ROUNDS (5), WADO_BENCH_RENDERED (100), DICOMNODE,
+#   env: WADO_BENCH_SLICES (500), WADO_BENCH_ROUNDS (5), WADO_BENCH_RENDERED (100),
+#        WADO_BENCH_PARALLEL (4), DICOMNODE,
 #        BENCH_DIR (${TMPDIR:-/tmp}/dicomnode-bench/wado), KEEP_BENCH_DIR=1
 set -euo pipefail
 
@@ -30,6 +34,7 @@ DICOMNODE=${DICOMNODE:-$ROOT/.build/release/dicomnode}
 SLICES=${WADO_BENCH_SLICES:-500}
 ROUNDS=${WADO_BENCH_ROUNDS:-5}
 RENDERED=${WADO_BENCH_RENDERED:-100}
+PARALLEL=${WADO_BENCH_PARALLEL:-4}
 WORK=${BENCH_DIR:-${TMPDIR:-/tmp}/dicomnode-bench/wado}
 PYTHON=${PYTHON:-python3}
 ORTHANC=/usr/sbin/Orthanc
@@ -43,12 +48,12 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --dicomnode) DICOMNODE="$2"; shift 2 ;;
     --perf) PERF=1; shift ;;
-    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $1" ;;
   esac
 done
-[[ "$SLICES" =~ ^[1-9][0-9]*$ && "$ROUNDS" =~ ^[1-9][0-9]*$ && "$RENDERED" =~ ^[1-9][0-9]*$ ]] \
-  || die "WADO_BENCH_SLICES, WADO_BENCH_ROUNDS and WADO_BENCH_RENDERED must be positive integers"
+[[ "$SLICES" =~ ^[1-9][0-9]*$ && "$ROUNDS" =~ ^[1-9][0-9]*$ && "$RENDERED" =~ ^[1-9][0-9]*$ && "$PARALLEL" =~ ^[0-9]+$ ]] \
+  || die "WADO_BENCH_SLICES, WADO_BENCH_ROUNDS, WADO_BENCH_RENDERED must be positive integers, WADO_BENCH_PARALLEL >= 0"
 [ -x "$DICOMNODE" ] || die "dicomnode not found at $DICOMNODE (swift build -c release, or --dicomnode PATH)"
 DICOMNODE=$(cd "$(dirname "$DICOMNODE")" && pwd)/$(basename "$DICOMNODE")
 for t in "$STORESCU" "$ECHOSCU" "$CURL" /usr/bin/time; do [ -x "$t" ] || die "$t not found (apt-get install dcmtk curl time)"; done
@@ -137,7 +142,7 @@ EOF
 OR_PID=$!; PIDS+=("$OR_PID")
 OR_BASE="http://127.0.0.1:$OR_HTTP/dicom-web"
 
-wait_http "$DN_BASE/health" || die "dicomnode's HTTP did not come up (see $RUN/dicomnode.log)"
+wait_http "http://127.0.0.1:$DN_HTTP/health" || die "dicomnode's HTTP did not come up (see $RUN/dicomnode.log)"
 wait_echo "$DN_PORT" DICOMNODE || die "dicomnode did not answer C-ECHO (see $RUN/dicomnode.log)"
 wait_http "http://127.0.0.1:$OR_HTTP/system" || die "Orthanc's HTTP did not come up (see $RUN/orthanc.log)"
 wait_echo "$OR_PORT" ORTHANC || die "Orthanc did not answer C-ECHO (see $RUN/orthanc.log)"
@@ -166,14 +171,20 @@ RSS_IDLE_DN=$(proc_kib "$DN_PID" VmRSS); RSS_IDLE_OR=$(proc_kib "$OR_PID" VmRSS)
 SAMPLER_PID=$!
 
 # --- check the bodies once, part by part (also the warm-up) --------------------------------------
-verify() {  # NAME BASE MODE → RUN/NAME.verify.json
-  "$PYTHON" "$LIB/wado_client.py" verify "$2" "$STUDY" "$SERIES_UID" "$SERIES" --mode "$3" --expect "$SLICES" \
+verify() {  # NAME BASE MODE [--stored DIR] → RUN/NAME.verify.json
+  "$PYTHON" "$LIB/wado_client.py" verify "$2" "$STUDY" "$SERIES_UID" "$SERIES" --mode "$3" --expect "$SLICES" "${@:4}" \
     > "$RUN/$1.verify.json" || die "$1: WADO-RS body check failed: $(cat "$RUN/$1.verify.json")"
   log "$1: WADO-RS body checked ($3): $(cat "$RUN/$1.verify.json")"
 }
-verify dicomnode "$DN_BASE" exact
+verify dicomnode "$DN_BASE" exact --stored "$RUN/dn-data/objects"
 verify orthanc "$OR_BASE" pixel
 jfield() { "$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+
+expected_size() {  # NAME HEADERS_FILE: the verified body's size, for this response's boundary
+  local blen
+  blen=$(tr -d '\r' < "$2" | sed -n 's/^[Cc]ontent-[Tt]ype:.*boundary="\{0,1\}\([^";]*\).*/\1/p' | awk '{ print length($0) }')
+  echo $(( $(jfield "$RUN/$1.verify.json" size) + (${blen:-0} - $(jfield "$RUN/$1.verify.json" boundary_len)) * $(jfield "$RUN/$1.verify.json" delimiters) ))
+}
 
 # --- timed rounds -------------------------------------------------------------------------------
 printf 'server\tround\tttfb\ttotal\tbytes\tstatus\tserver_cpu\tcurl_cpu\tcheck\n' > "$RUN/retrieve.tsv"
@@ -187,8 +198,7 @@ retrieve_once() {  # NAME BASE PID ROUND
   code=${code:-000} ttfb=${ttfb:-0} total=${total:-0} size=${size:-0}
   c1=$(cpu_ticks "$pid")
   cu=$(awk 'END { printf "%.2f", $1 + $2 }' "$RUN/curl.time")
-  blen=$(tr -d '\r' < "$RUN/headers.txt" | sed -n 's/^[Cc]ontent-[Tt]ype:.*boundary="\{0,1\}\([^";]*\).*/\1/p' | awk '{ print length($0) }')
-  expect=$(( $(jfield "$RUN/$name.verify.json" size) + (${blen:-0} - $(jfield "$RUN/$name.verify.json" boundary_len)) * $(jfield "$RUN/$name.verify.json" delimiters) ))
+  expect=$(expected_size "$name" "$RUN/headers.txt")
   check=ok
   if [ "$code" != 200 ]; then check="FAILED:http-$code"; elif [ "$size" -ne "$expect" ]; then check="FAILED:bytes-$size-expected-$expect"; fi
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$round" "$ttfb" "$total" "$size" "$code" \
@@ -204,6 +214,39 @@ for r in $(seq 1 "$ROUNDS"); do
     retrieve_once orthanc "$OR_BASE" "$OR_PID" "$r"; retrieve_once dicomnode "$DN_BASE" "$DN_PID" "$r"
   fi
 done
+
+kill -USR1 "$SAMPLER_PID"; sleep 0.1   # RSS phase 0 (checks and sequential rounds) ends
+
+# --- parallel retrieves -------------------------------------------------------------------------
+printf 'server\tclients\twall\tbytes\tserver_cpu\tcheck\n' > "$RUN/parallel.tsv"
+parallel_once() {  # NAME BASE PID
+  local name=$1 base=$2 pid=$3 c0 c1 t0 t1 k pids=() total=0 check=ok code size
+  c0=$(cpu_ticks "$pid")
+  t0=$(now)
+  for k in $(seq 1 "$PARALLEL"); do
+    "$CURL" -s -o /dev/null -D "$RUN/par-$k.headers" -H "Accept: $ACCEPT" -w '%{http_code} %{size_download}\n' \
+      "$base/studies/$STUDY/series/$SERIES_UID" > "$RUN/par-$k.out" &
+    pids+=($!)
+  done
+  for k in "${pids[@]}"; do wait "$k" || true; done
+  t1=$(now)
+  c1=$(cpu_ticks "$pid")
+  for k in $(seq 1 "$PARALLEL"); do
+    read -r code size < "$RUN/par-$k.out" || true
+    if [ "${code:-000}" != 200 ]; then check="FAILED:http-${code:-none}"
+    elif [ "${size:-0}" -ne "$(expected_size "$name" "$RUN/par-$k.headers")" ]; then check="FAILED:bytes-$size"; fi
+    total=$((total + ${size:-0}))
+  done
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$PARALLEL" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" "$total" \
+    "$(awk -v a="$c0" -v b="$c1" -v t="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / t }')" "$check" >> "$RUN/parallel.tsv"
+  log "$(tail -1 "$RUN/parallel.tsv" | tr '\t' ' ')"
+}
+if [ "$PARALLEL" -gt 0 ]; then
+  log "WADO-RS series, $PARALLEL clients at once, each server in turn ..."
+  parallel_once dicomnode "$DN_BASE" "$DN_PID"
+  parallel_once orthanc "$OR_BASE" "$OR_PID"
+fi
+kill -USR1 "$SAMPLER_PID"; sleep 0.1   # RSS phase 1 (parallel) ends
 
 # --- rendered JPEG ------------------------------------------------------------------------------
 log "rendered JPEG, $RENDERED requests per server, alternating ..."
@@ -223,20 +266,20 @@ if [ "$PERF" -eq 1 ]; then
   sleep 1
   "$CURL" -s -o /dev/null -H "Accept: $ACCEPT" -w 'perf run: %{time_total} s\n' "$DN_BASE/studies/$STUDY/series/$SERIES_UID" >&2
   kill -INT "$PERF_PID"; wait "$PERF_PID" || true
-  perf report -i "$RUN/perf.data" --stdio --no-children --sort dso,sym 2>/dev/null | grep -v '^$' | head -150 > "$RUN/perf.txt" || true
-  perf report -i "$RUN/perf.data" --stdio --no-children --sort comm,dso 2>/dev/null | grep -v '^#' | grep -v '^$' | head -30 > "$RUN/perf-dso.txt" || true
+  perf report -i "$RUN/perf.data" --stdio --no-children -g none --sort dso,sym 2>/dev/null | grep -v '^$' | head -150 > "$RUN/perf.txt" || true
+  perf report -i "$RUN/perf.data" --stdio --no-children -g none --sort comm,dso 2>/dev/null | grep -v '^#' | grep -v '^$' | head -30 > "$RUN/perf-dso.txt" || true
   log "perf: $RUN/perf.txt, $RUN/perf-dso.txt"
 fi
 
 # --- report -------------------------------------------------------------------------------------
-DN_VERSION=$("$DICOMNODE" --version 2>/dev/null | head -1 || true)
-OR_VERSION=$("$ORTHANC" --version 2>/dev/null | head -1 | awk '{ print $2 }')
+DN_VERSION=$("$DICOMNODE" --version 2>/dev/null | awk "NR == 1" || true)
+OR_VERSION=$("$ORTHANC" --version 2>/dev/null | awk "NR == 1 { print \$2 }" || true)
 DW_VERSION=$(dpkg-query -W -f '${Version}' orthanc-dicomweb 2>/dev/null || echo "?")
-"$PYTHON" "$LIB/wado_report.py" --retrieve "$RUN/retrieve.tsv" --rendered "$RUN/rendered.jsonl" --rss "$RUN/rss.json" \
+"$PYTHON" "$LIB/wado_report.py" --retrieve "$RUN/retrieve.tsv" --rendered "$RUN/rendered.jsonl" --rss "$RUN/rss.json" --parallel "$RUN/parallel.tsv" \
   --pids "dicomnode=$DN_PID" "orthanc=$OR_PID" \
   --idle "dicomnode=$RSS_IDLE_DN" "orthanc=$RSS_IDLE_OR" --end "dicomnode=$RSS_END_DN" "orthanc=$RSS_END_OR" \
   --hwm "dicomnode=$HWM_DN" "orthanc=$HWM_OR" --slices "$SLICES" --file-bytes "$FILE_BYTES" \
-  --info "dicomnode ${DN_VERSION:-?}; Orthanc $OR_VERSION + DICOMweb plugin $DW_VERSION; curl $("$CURL" --version | head -1 | awk '{ print $2 }'); $(nproc) cores, load at start $LOAD" \
+  --info "dicomnode ${DN_VERSION:-?}; Orthanc $OR_VERSION + DICOMweb plugin $DW_VERSION; curl $("$CURL" --version | awk "NR == 1 { print \$2 }"); $(nproc) cores, load at start $LOAD" \
   | tee "$RUN/report.txt"
 grep -q FAILED "$RUN/report.txt" && exit 1
 exit 0

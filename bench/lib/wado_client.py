@@ -3,10 +3,12 @@
 
     wado_client.py info DIR                       study UID, series UID, SOP UIDs by Instance Number
     wado_client.py count BASE STUDY SERIES        QIDO-RS: how many instances the series holds
-    wado_client.py verify BASE STUDY SERIES DIR --mode exact|pixel [--expect N]
+    wado_client.py verify BASE STUDY SERIES DIR --mode exact|pixel [--expect N] [--stored DIR]
         WADO-RS of the whole series (Accept: multipart/related; type="application/dicom";
         transfer-syntax=*), every part checked against the files in DIR: `exact` — each part is
-        byte for byte one of the files (dicomnode keeps what was stored); `pixel` — each part's
+        byte for byte one of the server's stored files (--stored: dicomnode keeps what was
+        stored) and its data set after the File Meta Information byte for byte the data set of
+        one of the files sent (the receiver writes its own File Meta); `pixel` — each part's
         data set, read by pydicom, has the same SOP Instance UID set and Pixel Data bytes as
         the file sent (Orthanc rewrites the file meta / header). Prints one JSON line with the
         body size, the boundary length and the number of delimiters, so that the timed curl runs
@@ -16,8 +18,9 @@
         alternating request by request, one keep-alive connection per server with TCP_NODELAY.
         A server answering the first request with anything but 200 image/jpeg is "not available"
         (status and reason recorded) and not asked again. One JSON line per server.
-    wado_client.py rss PID... --out FILE          samples VmRSS every 20 ms until SIGTERM/SIGINT,
-                                                  then writes min/max/last per PID as JSON.
+    wado_client.py rss PID... --out FILE          samples VmRSS every 20 ms until SIGTERM/SIGINT;
+                                                  each SIGUSR1 (and the end) writes the phase's
+                                                  min/max/last per PID as JSON to FILE.0, FILE.1 ...
 """
 import argparse
 import hashlib
@@ -114,6 +117,14 @@ def split_multipart(body, boundary):
     return parts, len(segments) - 1
 
 
+def dataset_bytes(part10):
+    """The bytes after the File Meta Information (PS3.10 §7.1: preamble, DICM, group 0002 whose
+    first element, (0002,0000) UL, gives the group's length)."""
+    if part10[128:132] != b"DICM" or part10[132:138] != b"\x02\x00\x00\x00UL":
+        raise ValueError("not a Part 10 file with a File Meta Information Group Length")
+    return part10[144 + int.from_bytes(part10[140:144], "little"):]
+
+
 def cmd_verify(args):
     import pydicom
     status, ctype, body = get(args.base, f"/studies/{args.study}/series/{args.series}", SERIES_ACCEPT)
@@ -131,15 +142,27 @@ def cmd_verify(args):
         if len(parts) != args.expect:
             raise ValueError(f"{len(parts)} parts, expected {args.expect}")
         if args.mode == "exact":
-            by_hash = {}
+            # Each part must be one of the stored files byte for byte (transfer-syntax=* keeps what
+            # is stored), and its data set (after the File Meta Information, which the receiver
+            # writes anew, PS3.10 §7.1) the data set of one of the files sent, byte for byte.
+            if not args.stored:
+                raise ValueError("--mode exact needs --stored DIR (the server's object store)")
+            stored = set()
+            for root, _, names in os.walk(args.stored):
+                for n in names:
+                    with open(os.path.join(root, n), "rb") as f:
+                        stored.add(hashlib.sha256(f.read()).digest())
+            sent = {}
             for path in files:
                 with open(path, "rb") as f:
-                    by_hash[hashlib.sha256(f.read()).digest()] = path
+                    sent[hashlib.sha256(dataset_bytes(f.read())).digest()] = path
             seen = set()
             for i, (_, content) in enumerate(parts):
-                h = hashlib.sha256(content).digest()
-                if h not in by_hash:
-                    raise ValueError(f"part {i} ({len(content)} bytes) equals none of the files sent")
+                if hashlib.sha256(content).digest() not in stored:
+                    raise ValueError(f"part {i} ({len(content)} bytes) equals none of the {len(stored)} stored files")
+                h = hashlib.sha256(dataset_bytes(content)).digest()
+                if h not in sent:
+                    raise ValueError(f"part {i}: its data set equals none of the files sent")
                 seen.add(h)
             if len(seen) != len(files):
                 raise ValueError(f"{len(seen)} distinct files returned of {len(files)}")
@@ -251,11 +274,22 @@ def read_rss(pid):
 
 
 def cmd_rss(args):
-    stats = {pid: {"min": None, "max": None, "last": None, "samples": 0} for pid in args.pids}
-    stop = []
-    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
-    signal.signal(signal.SIGINT, lambda *_: stop.append(1))
-    while not stop:
+    """Samples until SIGTERM; SIGUSR1 closes a phase. Phase n's min/max/last go to OUT.n."""
+    events = []
+    signal.signal(signal.SIGTERM, lambda *_: events.append("stop"))
+    signal.signal(signal.SIGINT, lambda *_: events.append("stop"))
+    signal.signal(signal.SIGUSR1, lambda *_: events.append("phase"))
+    phase = 0
+
+    def fresh():
+        return {pid: {"min": None, "max": None, "last": None, "samples": 0} for pid in args.pids}
+
+    def dump(stats):
+        with open(f"{args.out}.{phase}", "w") as f:
+            json.dump({str(k): v for k, v in stats.items()}, f)
+
+    stats = fresh()
+    while True:
         for pid, st in stats.items():
             v = read_rss(pid)
             if v is None:
@@ -264,9 +298,14 @@ def cmd_rss(args):
             st["max"] = v if st["max"] is None else max(st["max"], v)
             st["last"] = v
             st["samples"] += 1
+        while events:
+            event = events.pop(0)
+            dump(stats)
+            phase += 1
+            stats = fresh()
+            if event == "stop":
+                return
         time.sleep(0.02)
-    with open(args.out, "w") as f:
-        json.dump({str(k): v for k, v in stats.items()}, f)
 
 
 def main():
@@ -282,6 +321,7 @@ def main():
         p.add_argument(a)
     p.add_argument("--mode", choices=("exact", "pixel"), required=True)
     p.add_argument("--expect", type=int, default=500)
+    p.add_argument("--stored", help="exact mode: the server's object store (files compared byte for byte)")
     p.set_defaults(fn=cmd_verify)
     p = sub.add_parser("rendered")
     p.add_argument("--server", action="append", required=True, help="NAME=BASE_URL")

@@ -3,6 +3,7 @@
 p50/p95, RSS, and the aims of issue 5 (met / missed). Any FAILED check is printed as FAILED."""
 import argparse
 import json
+import os
 import statistics
 
 AIM_SERIES = 2.0      # Orthanc's last-byte time / dicomnode's, at least
@@ -18,15 +19,16 @@ def pairs(values):
     return out
 
 
-def mb(kib):
-    return f"{int(kib) / 1024:.0f} MiB" if kib not in (None, "", "None") else "?"
+def mib(kib):
+    return f"{int(kib) / 1024:.0f}" if kib not in (None, "", "None") else "?"
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--retrieve", required=True)
     ap.add_argument("--rendered", required=True)
-    ap.add_argument("--rss", required=True)
+    ap.add_argument("--rss", required=True, help="prefix: RSS.0 sequential, RSS.1 parallel, RSS.2 rendered")
+    ap.add_argument("--parallel")
     ap.add_argument("--pids", nargs="+")
     ap.add_argument("--idle", nargs="+")
     ap.add_argument("--end", nargs="+")
@@ -84,6 +86,24 @@ def main():
         ttfb_ratio = med["orthanc"]["ttfb"] / med["dicomnode"]["ttfb"]
         print(f"  ratio orthanc/dicomnode: last byte {series_ratio:.2f}x, TTFB {ttfb_ratio:.2f}x (> 1: dicomnode is faster)")
 
+    par = []
+    if a.parallel and os.path.exists(a.parallel):
+        with open(a.parallel) as f:
+            head = f.readline().rstrip("\n").split("\t")
+            par = [dict(zip(head, l.rstrip("\n").split("\t"))) for l in f if l.strip()]
+    par_ratio = None
+    if par:
+        print()
+        print(f"WADO-RS series, {par[0]['clients']} curl clients at once (each server in turn)")
+        for r in par:
+            wall = float(r["wall"])
+            print(f"  {r['server']:<10} all done in {wall:.3f} s   {int(r['bytes']) / 1e6 / wall:5.0f} MB/s together   "
+                  f"server CPU {r['server_cpu']} s   {r['check']}")
+        byname = {r["server"]: r for r in par}
+        if all(s in byname and byname[s]["check"] == "ok" for s in servers):
+            par_ratio = float(byname["orthanc"]["wall"]) / float(byname["dicomnode"]["wall"])
+            print(f"  ratio orthanc/dicomnode: {par_ratio:.2f}x (> 1: dicomnode is faster)")
+
     print()
     print("Rendered JPEG (Accept: image/jpeg, keep-alive, TCP_NODELAY, alternating)")
     rendered = {}
@@ -111,14 +131,25 @@ def main():
               f"p95 {rendered['orthanc']['p95_ms'] / rendered['dicomnode']['p95_ms']:.2f}x (> 1: dicomnode is faster)")
 
     print()
-    print("Memory (VmRSS idle after loading; min..max sampled every 20 ms while serving; at the end; VmHWM peak of the process)")
-    with open(a.rss) as f:
-        rss = json.load(f)
+    print("Memory, MiB (VmRSS idle after loading; min..max sampled every 20 ms in each phase; at the end; VmHWM)")
+    phases = [("sequential", 0), ("parallel", 1), ("rendered", 2)]
+    rss = {}
+    for label, n in phases:
+        try:
+            with open(f"{a.rss}.{n}") as f:
+                rss[label] = json.load(f)
+        except OSError:
+            rss[label] = {}
+    dn_max = None
     for s in servers:
-        st = rss.get(pids.get(s, ""), {})
-        print(f"  {s:<10} idle {mb(idle.get(s))}   serving {mb(st.get('min'))}..{mb(st.get('max'))}   "
-              f"end {mb(end.get(s))}   peak (VmHWM) {mb(hwm.get(s))}")
-
+        parts = []
+        for label, _ in phases:
+            st = rss[label].get(pids.get(s, ""), {})
+            if st.get("samples"):
+                parts.append(f"{label} {mib(st['min'])}..{mib(st['max'])}")
+                if s == "dicomnode":
+                    dn_max = max(dn_max or 0, st["max"])
+        print(f"  {s:<10} idle {mib(idle.get(s))}   {'   '.join(parts)}   end {mib(end.get(s))}   peak {mib(hwm.get(s))}")
     print()
     print("Aims (issue 5):")
     if series_ratio is not None:
@@ -131,11 +162,10 @@ def main():
               f"{'met' if rendered_ratio >= AIM_RENDERED else 'MISSED'}")
     else:
         print("  rendered p50 at most half of Orthanc's: not measurable (a server has no rendered resource)")
-    dn_max = rss.get(pids.get("dicomnode", ""), {}).get("max")
     if dn_max is not None:
         ok = dn_max / 1024 < AIM_RSS_MB
         print(f"  dicomnode RSS under {AIM_RSS_MB} MB while serving: max {dn_max / 1024:.0f} MiB "
-              f"(idle {mb(idle.get('dicomnode'))})  {'met' if ok else 'MISSED'}")
+              f"(idle {mib(idle.get('dicomnode'))} MiB, all phases)  {'met' if ok else 'MISSED'}")
 
 
 if __name__ == "__main__":
