@@ -48,7 +48,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --dicomnode) DICOMNODE="$2"; shift 2 ;;
     --perf) PERF=1; shift ;;
-    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $1" ;;
   esac
 done
