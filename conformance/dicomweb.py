@@ -396,6 +396,69 @@ def main() -> int:
             checks.check("frames out of range: 0 and bad lists 400, beyond the count 404",
                          results == {"0": 400, "11": 404, "1,,3": 400, "1000000000": 404, "abc": 400}, f"{results}")
 
+        # --- transcoding through the codecs --------------------------------------------------------
+        import numpy as np
+        rle = next((d for n_, d in source.values() if n_ == "pydicom-data/emri_small_RLE.dcm"), None)
+        if rle is not None:
+            n = int(rle.NumberOfFrames)
+            status, headers, body = get(port, f"/dicom-web/studies/{rle.StudyInstanceUID}/series/{rle.SeriesInstanceUID}/instances/{rle.SOPInstanceUID}/frames/{','.join(str(i) for i in range(1, n + 1))}",
+                                        {"Accept": "multipart/related; type=application/octet-stream"})
+            parts = multipart(body, headers.get("content-type", "")) if status == 200 else []
+            want = rle.pixel_array.astype(rle.pixel_array.dtype.newbyteorder("<"))
+            ok = len(parts) == n and all(p == want[i].tobytes() for i, (_, p) in enumerate(parts))
+            checks.check("frames of an RLE instance decoded to Explicit VR LE equal pydicom's pixels", ok,
+                         f"{status} {len(parts)} parts, {[h.get('content-type') for h, _ in parts[:1]]}")
+            status, headers, body = get(port, f"/dicom-web/studies/{rle.StudyInstanceUID}/series/{rle.SeriesInstanceUID}/instances/{rle.SOPInstanceUID}",
+                                        {"Accept": 'multipart/related; type="application/dicom"'})
+            parts = multipart(body, headers.get("content-type", "")) if status == 200 else []
+            ok = False
+            if len(parts) == 1:
+                from io import BytesIO
+                back = pydicom.dcmread(BytesIO(parts[0][1]))
+                ok = str(back.file_meta.TransferSyntaxUID) == EXPLICIT_VR_LE and np.array_equal(back.pixel_array, rle.pixel_array)
+            checks.check("WADO-RS of an RLE instance without transfer-syntax: Explicit VR LE, same pixels", ok, f"{status} {len(parts)}")
+
+        # --- rendered ---------------------------------------------------------------------------
+        from io import BytesIO
+        from PIL import Image
+        path = f"/dicom-web/studies/{ct.StudyInstanceUID}/series/{ct.SeriesInstanceUID}/instances/{ct.SOPInstanceUID}"
+        hu = ct.pixel_array.astype(np.float64) * float(ct.get("RescaleSlope", 1)) + float(ct.get("RescaleIntercept", 0))
+        c, w = 40.0, 400.0
+        # PS3.3 §C.11.2.1.2.1 LINEAR to 0..255.
+        ref = np.clip(((hu - (c - 0.5)) / (w - 1) + 0.5) * 255.0, 0, 255)
+        for fmt, tol in (("png", 1.0), ("jpeg", 4.0)):
+            status, headers, body = get(port, f"{path}/rendered?window={int(c)},{int(w)}", {"Accept": f"image/{fmt}"})
+            ok, why = False, f"{status} {headers.get('content-type')}"
+            if status == 200:
+                img = np.asarray(Image.open(BytesIO(body)).convert("L"), dtype=np.float64)
+                mad = float(np.abs(img - ref).mean()) if img.shape == ref.shape else 999
+                ok = headers.get("content-type") == f"image/{fmt}" and img.shape == ref.shape and mad < tol
+                why = f"shape {img.shape} vs {ref.shape}, mean abs diff {mad:.2f} (limit {tol})"
+            checks.check(f"rendered {fmt.upper()} with window=40,400 matches the PS3.3 LINEAR window of pydicom's pixels", ok, why)
+        status, headers, body = get(port, f"{path}/thumbnail", {"Accept": "image/jpeg"})
+        size = Image.open(BytesIO(body)).size if status == 200 else None
+        checks.check("thumbnail: a JPEG of at most 128 pixels a side", status == 200 and size is not None and max(size) <= 128, f"{status} {size}")
+        status, headers, body = get(port, f"{path}/rendered?viewport=64,64", {"Accept": "image/png"})
+        size = Image.open(BytesIO(body)).size if status == 200 else None
+        checks.check("rendered viewport=64,64 is 64x64 (square image)", size == (64, 64), f"{status} {size}")
+        status, _, body = get(port, f"{path}/rendered?window=40", {"Accept": "image/jpeg"})
+        checks.check("rendered with a bad window: 400 with a reason", status == 400 and len(body) > 10, f"{status} {body[:80]!r}")
+        j2k_rendered = next((d for n_, d in source.values() if n_ == "test_files/JPEG2000.dcm"), None)
+        if j2k_rendered is not None:
+            status, headers, body = get(port, f"/dicom-web/studies/{j2k_rendered.StudyInstanceUID}/series/{j2k_rendered.SeriesInstanceUID}/instances/{j2k_rendered.SOPInstanceUID}/rendered",
+                                        {"Accept": "image/png"})
+            ok = status == 200 and Image.open(BytesIO(body)).size == (int(j2k_rendered.Columns), int(j2k_rendered.Rows))
+            checks.check("rendered from a JPEG 2000 instance (decoded through the codec registry)", ok, f"{status}")
+        status, headers, body = get(port, f"/wado?requestType=WADO&studyUID={ct.StudyInstanceUID}&seriesUID={ct.SeriesInstanceUID}"
+                                    f"&objectUID={ct.SOPInstanceUID}&contentType=image%2Fjpeg&rows=64&columns=64&windowCenter=40&windowWidth=400")
+        size = Image.open(BytesIO(body)).size if status == 200 else None
+        checks.check("WADO-URI image/jpeg with rows, columns and a window", status == 200 and headers.get("content-type") == "image/jpeg"
+                     and size == (64, 64), f"{status} {size}")
+        status, headers, body = get(port, f"/wado?requestType=WADO&studyUID={ct.StudyInstanceUID}&seriesUID={ct.SeriesInstanceUID}"
+                                    f"&objectUID={ct.SOPInstanceUID}")
+        checks.check("WADO-URI without contentType: an image comes as image/jpeg (PS3.18 §9.1.2.4.1)",
+                     status == 200 and headers.get("content-type") == "image/jpeg" and body[:2] == b"\xff\xd8", f"{status} {headers.get('content-type')}")
+
         # --- WADO-URI ---------------------------------------------------------------------------
         status, headers, body = get(port, f"/wado?requestType=WADO&studyUID={ct.StudyInstanceUID}&seriesUID={ct.SeriesInstanceUID}"
                                     f"&objectUID={ct.SOPInstanceUID}&contentType=application%2Fdicom")

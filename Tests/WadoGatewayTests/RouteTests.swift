@@ -246,3 +246,49 @@ struct MetadataCacheTests {
         }
     }
 }
+
+@Suite("Rendered resources")
+struct RenderedTests {
+    @Test("rendered PNG and JPEG, thumbnail, WADO-URI image/png; bad parameters are 400")
+    func rendered() async throws {
+        let f = try GatewayFixture()
+        try await f.store(Sample.image(sop: "1.2.3.40", frames: 2))
+        let instance = "/dicom-web/studies/\(Sample.study)/series/\(Sample.series)/instances/1.2.3.40"
+        try await f.test { client in
+            try await client.execute(uri: "\(instance)/rendered", method: .get, headers: [.accept: "image/png"]) { r in
+                #expect(r.status == .ok)
+                #expect(r.headers[.contentType] == "image/png")
+                let b = r.body.bytes
+                #expect(Array(b.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+                // IHDR width and height, big endian, after the signature and chunk header.
+                #expect(Array(b[16..<24]) == [0, 0, 0, 4, 0, 0, 0, 2])
+            }
+            try await client.execute(uri: "\(instance)/frames/2/rendered?window=200,100&quality=80", method: .get,
+                                     headers: [.accept: "image/jpeg"]) { r in
+                #expect(r.status == .ok)
+                #expect(Array(r.body.bytes.prefix(2)) == [0xFF, 0xD8])
+            }
+            try await client.execute(uri: "\(instance)/frames/1,2/rendered", method: .get, headers: [.accept: "image/png"]) { r in
+                let parts = try multipartParts(r.body, contentType: r.headers[.contentType])
+                #expect(parts.count == 2)
+            }
+            try await client.execute(uri: "\(instance)/frames/3/rendered", method: .get) { r in #expect(r.status == .notFound) }
+            for bad in ["window=1", "window=1,0", "viewport=0,0", "quality=101", "nonsense=1"] {
+                try await client.execute(uri: "\(instance)/rendered?\(bad)", method: .get) { r in #expect(r.status == .badRequest, "\(bad)") }
+            }
+            try await client.execute(uri: "\(instance)/rendered", method: .get, headers: [.accept: "image/gif"]) { r in
+                #expect(r.status == .notAcceptable)
+            }
+            try await client.execute(uri: "/dicom-web/studies/\(Sample.study)/thumbnail", method: .get) { r in
+                #expect(r.status == .ok)
+                #expect(r.headers[.contentType] == "image/jpeg")
+            }
+            try await client.execute(uri: "/wado?requestType=WADO&studyUID=\(Sample.study)&seriesUID=\(Sample.series)&objectUID=1.2.3.40&contentType=image/png&frameNumber=2&rows=8",
+                                     method: .get) { r in
+                #expect(r.status == .ok)
+                let b = r.body.bytes
+                #expect(Array(b[16..<24]) == [0, 0, 0, 16, 0, 0, 0, 8])   // 4x2 fitted to 8 rows: 16x8
+            }
+        }
+    }
+}

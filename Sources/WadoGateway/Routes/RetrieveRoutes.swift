@@ -88,6 +88,15 @@ struct RetrieveRoutes: Sendable {
                     "instance \(instance.sopInstanceUID) is stored as \(instance.transferSyntaxUID) and cannot be sent in any "
                     + "syntax the Accept header allows (PS3.18 §8.7.3.5); ask for transfer-syntax=*")
             }
+            // Into a compressed syntax: the encoder must take this image (bit depth, colour).
+            if syntax != instance.transferSyntaxUID, TransferSyntax(uid: syntax).isEncapsulated {
+                let header = try await ObjectReader.dataSet(instance, in: archive)
+                let descriptor = try? FrameDescriptor(header.dataSet)
+                if header.dataSet[.pixelData] != nil, descriptor.flatMap({ CodecRegistry.encoder(for: syntax, $0) }) == nil {
+                    throw DicomWebError.notAcceptable("instance \(instance.sopInstanceUID) cannot be encoded as \(syntax) "
+                                                      + "(no encoder for its bit depth or colour); ask for transfer-syntax=*")
+                }
+            }
             planned.append((instance, syntax))
         }
         let boundary = Multipart.newBoundary()
