@@ -1,5 +1,5 @@
 import Testing
-import DicomCore
+@testable import DicomCore
 
 /// Inputs the fuzz targets in Fuzz/ found (docs/fuzzing.md), reduced by hand to the bytes that
 /// matter. Each must read or be rejected with a `DicomReadError`, and what reads must write back
@@ -286,6 +286,22 @@ struct FuzzRegressionTests {
         withKnownIssue("the byte order guess of a raw data set can differ once it is written in tag order") {
             let again = try DicomFile.read(bytes: bytesBack)
             #expect(again.transferSyntax == file.transferSyntax)
+        }
+    }
+
+    @Test("a JPEG Huffman table with more codes of a length than fit (7 of 1 bit) is .corrupt, not a trap (FuzzJPEGLossless)")
+    func oversubscribedHuffmanTable() throws {
+        #expect(throws: CodecError.self) {
+            _ = try JPEGHuffmanDecodingTable(counts: [7] + [UInt8](repeating: 0, count: 15), values: [0, 1, 2, 3, 4, 5, 6])
+        }
+        // The crasher's segments: SOI, SOF3 64×64×1 16 bits, DHT of 7 one-bit codes, SOS, a few bytes.
+        let stream: [UInt8] = [0xFF, 0xD8, 0xFF, 0xC3, 0x00, 0x0B, 0x10, 0x00, 0x40, 0x00, 0x40, 0x01, 0x01, 0x11, 0x00,
+                               0xFF, 0xC4, 0x00, 0x1A, 0x00, 0x07] + [UInt8](repeating: 0, count: 15) + [0, 1, 2, 3, 4, 5, 6]
+            + [0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x01, 0x00, 0x00, 0x12, 0x34, 0xFF, 0xD9]
+        let d = FrameDescriptor(rows: 64, columns: 64, samplesPerPixel: 1, bitsAllocated: 16, bitsStored: 16, highBit: 15,
+                                isSigned: false, planarConfiguration: 0, photometricInterpretation: "MONOCHROME2")
+        #expect(throws: CodecError(.corrupt, "JPEG: Huffman table is over-subscribed")) {
+            _ = try JPEGLosslessCodec().decode(stream, descriptor: d, syntax: JPEGLosslessCodec.process14UID)
         }
     }
 }

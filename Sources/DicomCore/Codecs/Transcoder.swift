@@ -30,17 +30,18 @@ public enum Transcoder {
         }
         let frames = try PixelDataFrames(file)
         var ds = file.dataSet
-        var decoded: [DecodedFrame] = []
-        decoded.reserveCapacity(frames.numberOfFrames)
-        for n in 1...frames.numberOfFrames { decoded.append(try frames.decodedFrame(n)) }
-        guard let first = decoded.first else { throw CodecError(.badDescriptor, "no frames") }
+        // Frames are decoded one at a time and go straight into the output (no second copy of them all).
+        let first = try frames.decodedFrame(1)
         ds.remove(.extendedOffsetTable)
         ds.remove(.extendedOffsetTableLengths)
 
         if !target.isEncapsulated {
             var bytes: [UInt8] = []
-            bytes.reserveCapacity(first.bytes.count * decoded.count + 1)
-            for f in decoded { bytes += f.bytes }
+            bytes.reserveCapacity(first.bytes.count * frames.numberOfFrames + 1)
+            bytes += first.bytes
+            if frames.numberOfFrames > 1 {
+                for n in 2...frames.numberOfFrames { bytes += try frames.decodedFrame(n).bytes }
+            }
             if bytes.count % 2 == 1 { bytes.append(0) }  // PS3.5 §8.1.1: even length
             let d = first.descriptor
             ds[.pixelData] = DataElement(tag: .pixelData, vr: d.bitsAllocated > 8 ? .OW : .OB, value: .bytes(bytes))
@@ -52,7 +53,8 @@ public enum Transcoder {
             var position: UInt32 = 0
             var photometric = first.descriptor.photometricInterpretation
             var lossyRatios: [Double] = []
-            for (k, frame) in decoded.enumerated() {
+            for k in 0..<frames.numberOfFrames {
+                let frame = k == 0 ? first : try frames.decodedFrame(k + 1)
                 guard let codec = CodecRegistry.encoder(for: target.uid, frame.descriptor) else {
                     throw CodecError(.unsupported, "no encoder for \(target.name) with \(frame.descriptor.bitsAllocated) bits allocated, "
                                      + "\(frame.descriptor.samplesPerPixel) samples, \(frame.descriptor.photometricInterpretation)",

@@ -32,6 +32,9 @@ struct JPEGHuffmanDecodingTable: Sendable {
                 valueOffset[length] = Int32(k) - code
                 for _ in 0..<n {
                     guard k < values.count else { throw CodecError(.corrupt, "JPEG: Huffman table counts exceed its values") }
+                    // More codes of this length than fit in its bits (T.81 §C; FuzzJPEGLossless found
+                    // a DHT with 7 codes of 1 bit, which overran the lookahead table).
+                    guard code < (Int32(1) << length) else { throw CodecError(.corrupt, "JPEG: Huffman table is over-subscribed") }
                     if length <= Self.lookaheadBits {
                         let shift = Self.lookaheadBits - length
                         let base = Int(code) << shift

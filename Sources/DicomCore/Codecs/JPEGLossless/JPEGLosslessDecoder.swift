@@ -456,6 +456,42 @@ struct Scan {
                     }
                     reader.buffer = bits
                     reader.count = count
+                } else if predictor == 1 {
+                    // Interleaved components, predictor 1: the same loop, a sample per component per pixel.
+                    var bits = reader.buffer
+                    var count = reader.count
+                    var pixel = base + rowBase + stride
+                    let end = base + rowBase + columns * stride
+                    while pixel < end {
+                        for k in 0..<ncomp {
+                            if count < 32 {
+                                reader.buffer = bits
+                                reader.count = count
+                                reader.fill()
+                                bits = reader.buffer
+                                count = reader.count
+                            }
+                            let entry = combined[(k << Scan.combinedBits) | Int(truncatingIfNeeded: bits &>> UInt64(64 - Scan.combinedBits))]
+                            let diff: Int32
+                            if entry & Scan.complete != 0 {
+                                let length = Int(truncatingIfNeeded: entry &>> 16) & 31
+                                bits = bits &<< UInt64(length)
+                                count = count &- length
+                                diff = Int32(truncatingIfNeeded: entry & 0xFFFF)
+                            } else {
+                                reader.buffer = bits
+                                reader.count = count
+                                diff = reader.difference(lookups[k])
+                                bits = reader.buffer
+                                count = reader.count
+                            }
+                            let o = pixel + offsets[k]
+                            o.pointee = UInt16(truncatingIfNeeded: (Int32(o[-stride]) &+ diff) & mask)
+                        }
+                        pixel += stride
+                    }
+                    reader.buffer = bits
+                    reader.count = count
                 } else {
                     var col = 1
                     while col < columns {
