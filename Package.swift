@@ -83,6 +83,7 @@ if fuzzing {
     for name in ["FuzzDataSetReader", "FuzzPart10Reader", "FuzzRLE", "FuzzJPEGLossless"] {
         targets.append(.executableTarget(name: name, dependencies: ["DicomCore", "FuzzSupport"], path: "Fuzz/\(name)"))
     }
+    targets.append(.executableTarget(name: "FuzzLibraryCodecs", dependencies: ["DicomCore", "FuzzSupport"], path: "Fuzz/FuzzLibraryCodecs"))
     targets.append(.executableTarget(name: "FuzzQuery", dependencies: ["DimseServer", "DicomArchive", "DicomCore", "FuzzSupport"],
                                      path: "Fuzz/FuzzQuery"))
     for name in ["FuzzPDUReader", "FuzzAssociation"] {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds a libFuzzer target and runs it: Fuzz/run.sh TARGET SECONDS [extra libFuzzer flags]
 #   TARGET   FuzzDataSetReader, FuzzPart10Reader, FuzzPDUReader, FuzzAssociation, FuzzQuery,
-#            FuzzRLE or FuzzJPEGLossless
+#            FuzzRLE, FuzzJPEGLossless or FuzzLibraryCodecs
 #   SECONDS  total fuzzing time (-max_total_time)
 # The working corpus and crash artifacts go to Fuzz/corpus-work/TARGET/ (ignored by git); the curated
 # seeds in Fuzz/corpus/TARGET/ are read but never written. See docs/fuzzing.md.

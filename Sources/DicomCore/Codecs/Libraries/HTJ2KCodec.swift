@@ -6,7 +6,8 @@ import Foundation
 // PS3.5 §8.2.15 and Annex A.4.11:
 // - 1.2.840.10008.1.2.4.201 HTJ2K Lossless: reversible 5/3 wavelet;
 // - 1.2.840.10008.1.2.4.202 HTJ2K Lossless with RPCL Options: reversible, RPCL progression, and a TLM
-//   marker segment in the main header (written here, OpenJPH 0.9 does not) so a reader can find tile-parts;
+//   marker segment in the main header so a reader can find tile-parts (our reading of the RPCL options of
+//   PS3.5 §A.4.11; OpenJPH 0.9 writes no TLM, so it is inserted here);
 // - 1.2.840.10008.1.2.4.203 HTJ2K: lossy (9/7, quantisation step from EncodeOptions.quality) or, without
 //   a quality, reversible.
 // Every syntax is written with RPCL progression, so that the first bytes of any frame decode to a

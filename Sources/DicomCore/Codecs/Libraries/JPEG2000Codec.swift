@@ -53,6 +53,7 @@ public struct JPEG2000Codec: PixelCodec {
         guard codestream.starts(with: [0xFF, 0x4F, 0xFF, 0x51]) else {
             throw CodecError(.corrupt, "not a J2K codestream (no SOC SIZ)")
         }
+        try Self.checkMarkerSegments(codestream)
         return try codestream.withUnsafeBufferPointer { (src) throws(CodecError) -> DecodedFrame in
             guard let base = src.baseAddress else { throw CodecError(.corrupt, "empty JPEG 2000 codestream") }
             let input = OpenJPEGInput(base: base, count: src.count)
@@ -105,6 +106,29 @@ public struct JPEG2000Codec: PixelCodec {
             i += length
         }
         throw CodecError(.corrupt, "JP2 file without a contiguous codestream box")
+    }
+
+    /// Every main-header marker segment and tile-part must lie inside the codestream (ISO/IEC 15444-1
+    /// §A.4–A.6). OpenJPEG 2.5.0 reads two bytes past its stream buffer on a segment length that runs
+    /// beyond the data (found by Fuzz/FuzzLibraryCodecs), so such streams never reach it.
+    static func checkMarkerSegments(_ s: [UInt8]) throws(CodecError) {
+        func u16(_ i: Int) -> Int { Int(s[i]) << 8 | Int(s[i + 1]) }
+        var i = 2
+        while true {
+            guard i + 4 <= s.count, s[i] == 0xFF else { throw CodecError(.corrupt, "J2K main header ends early at byte \(i)") }
+            if s[i + 1] == 0x90 { break }   // SOT: the first tile-part
+            let length = u16(i + 2)
+            guard length >= 2, i + 2 + length <= s.count else {
+                throw CodecError(.corrupt, "J2K marker FF\(String(s[i + 1], radix: 16, uppercase: true)) at byte \(i) runs past the codestream")
+            }
+            i += 2 + length
+        }
+        while i + 12 <= s.count, s[i] == 0xFF, s[i + 1] == 0x90 {
+            let psot = Int(s[i + 6]) << 24 | Int(s[i + 7]) << 16 | Int(s[i + 8]) << 8 | Int(s[i + 9])
+            if psot == 0 { return }   // the last tile-part runs to EOC
+            guard psot >= 14, i + psot <= s.count else { throw CodecError(.corrupt, "J2K tile-part at byte \(i) runs past the codestream") }
+            i += psot
+        }
     }
 
     private static func checkHeader(_ image: opj_image_t, _ d: FrameDescriptor) throws(CodecError) {
