@@ -80,10 +80,9 @@ var targets: [Target] = [
 
 if fuzzing {
     targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))
-    for name in ["FuzzDataSetReader", "FuzzPart10Reader", "FuzzRLE", "FuzzJPEGLossless"] {
+    for name in ["FuzzDataSetReader", "FuzzPart10Reader", "FuzzRLE", "FuzzJPEGLossless", "FuzzLibraryCodecs"] {
         targets.append(.executableTarget(name: name, dependencies: ["DicomCore", "FuzzSupport"], path: "Fuzz/\(name)"))
     }
-    targets.append(.executableTarget(name: "FuzzLibraryCodecs", dependencies: ["DicomCore", "FuzzSupport"], path: "Fuzz/FuzzLibraryCodecs"))
     targets.append(.executableTarget(name: "FuzzQuery", dependencies: ["DimseServer", "DicomArchive", "DicomCore", "FuzzSupport"],
                                      path: "Fuzz/FuzzQuery"))
     for name in ["FuzzPDUReader", "FuzzAssociation"] {

@@ -78,7 +78,7 @@ struct HTJ2KCodecTests {
         let script = "import sys,hashlib;from openjpeg import decode;a=decode(open(sys.argv[1],'rb').read());print(a.dtype.str, ','.join(str(int(v)) for v in a.ravel()[:50]), hashlib.sha256(a.astype('<u2').tobytes()).hexdigest())"
         let out = try Self.run("/usr/bin/env", ["python3", "-c", script, j2c.path])
         let native = expected.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
-        #expect(out.hasSuffix(CodecTestSHA256.hex(native)), "pylibjpeg-openjpeg: \(out.prefix(200))")
+        #expect(out.hasSuffix(SHA256.hex(native)), "pylibjpeg-openjpeg: \(out.prefix(200))")
     }
 
     /// The offset of the first main-header marker 0xFF `code`, before the first SOT.
@@ -134,6 +134,6 @@ struct LibraryCodecPythonCrossCheckTests {
         let source = c.module == "jpeg_ls" ? "numpy.frombuffer(open(sys.argv[1],'rb').read(),dtype=numpy.uint8)" : "open(sys.argv[1],'rb').read()"
         let script = "import sys,hashlib,numpy,\(c.module) as m;a=m.decode(\(source));print(hashlib.sha256(a.astype(sys.argv[2]).tobytes()).hexdigest())"
         let out = try HTJ2KCodecTests.run("/usr/bin/env", ["python3", "-c", script, file.path, c.dtype])
-        #expect(out == CodecTestSHA256.hex(frame.bytes), "\(c.module): \(out.prefix(300))")
+        #expect(out == SHA256.hex(frame.bytes), "\(c.module): \(out.prefix(300))")
     }
 }

@@ -79,7 +79,7 @@ struct LibraryCodecCorpusTests {
                 for (i, codestream) in frames.enumerated() {
                     do {
                         let decoded = try codec.decode(codestream, descriptor: descriptor, syntax: ref.syntax)
-                        if CodecTestSHA256.hex(decoded.bytes) == hashes[i] { exactFrames += 1 } else { failures.append("\(ref.name) frame \(i + 1): differs from pydicom") }
+                        if SHA256.hex(decoded.bytes) == hashes[i] { exactFrames += 1 } else { failures.append("\(ref.name) frame \(i + 1): differs from pydicom") }
                     } catch {
                         failures.append("\(ref.name) frame \(i + 1): \(error)")
                     }
