@@ -89,7 +89,7 @@ struct RenderedRoutes: Sendable {
     func rendered(_ request: Request, _ scope: RetrieveRoutes.Scope, frames numbers: [Int]?) async throws -> Response {
         let format = try Self.format(retrieve.acceptValue(request))
         let (options, quality) = try Self.options(request)
-        guard let instance = try await retrieve.instances(scope).first else { throw DicomWebError.notFound("no such instance") }
+        let instance = try await retrieve.instance(scope)
         let list = numbers ?? [1]
         var images: [[UInt8]] = []
         for n in list {
@@ -135,28 +135,37 @@ struct RenderedRoutes: Sendable {
     /// - Throws: 404 for a frame beyond the object, 400 for an object with no image, 500 naming the
     ///   frame when it cannot be decoded.
     func render(_ instance: IndexedInstance, frame n: Int, options: RenderOptions, format: Format, quality: Int) async throws -> [UInt8] {
-        let file = try await ObjectReader.dataSet(instance, in: gateway.archive)
-        guard file.dataSet[.pixelData] != nil else {
-            throw DicomWebError.badRequest("instance \(instance.sopInstanceUID) has no Pixel Data to render")
-        }
-        let frames: PixelDataFrames
-        do { frames = try PixelDataFrames(file) } catch {
-            throw DicomWebError(.internalServerError, "instance \(instance.sopInstanceUID): \(error)")
-        }
-        guard n <= frames.numberOfFrames else {
-            throw DicomWebError.notFound("frame \(n) is beyond the \(frames.numberOfFrames) frame(s) of instance \(instance.sopInstanceUID)")
-        }
+        // One trip to a blocking thread: read the header (Pixel Data left in the file), read the
+        // frame, render, encode.
+        let archive = gateway.archive
+        let outcome: Result<[UInt8], DicomWebError>
         do {
-            return try await BlockingIO.run { () throws(ArchiveError) -> [UInt8] in
-                do throws(CodecError) {
-                    let image = try PixelRenderer.render(frames, frame: n, dataSet: file.dataSet, options: options)
-                    return format == .jpeg ? try image.jpegData(quality: quality) : image.pngData()
+            outcome = try await BlockingIO.run { () throws(ArchiveError) -> Result<[UInt8], DicomWebError> in
+                let source = try archive.store.open(instance.objectPath)
+                let file: DicomFile
+                do {
+                    file = try DicomFile.read(source: source, options: ReadOptions(bulkDataThreshold: 1024, lazyPixelData: true))
                 } catch {
-                    throw ArchiveError.unreadable("\(error)")
+                    return .failure(DicomWebError(.internalServerError, "instance \(instance.sopInstanceUID) cannot be read: \(error)"))
+                }
+                guard file.dataSet[.pixelData] != nil else {
+                    return .failure(.badRequest("instance \(instance.sopInstanceUID) has no Pixel Data to render"))
+                }
+                do throws(CodecError) {
+                    let frames = try PixelDataFrames(file)
+                    guard n <= frames.numberOfFrames else {
+                        return .failure(.notFound("frame \(n) is beyond the \(frames.numberOfFrames) frame(s) of instance \(instance.sopInstanceUID)"))
+                    }
+                    let image = try PixelRenderer.render(frames, frame: n, dataSet: file.dataSet, options: options)
+                    return .success(format == .jpeg ? try image.jpegData(quality: quality) : image.pngData())
+                } catch {
+                    return .failure(DicomWebError(.internalServerError,
+                                                  "frame \(n) of instance \(instance.sopInstanceUID) cannot be rendered: \(error)"))
                 }
             }
         } catch {
-            throw DicomWebError(.internalServerError, "frame \(n) of instance \(instance.sopInstanceUID) cannot be rendered: \(error)")
+            throw DicomWebError.archive(error)
         }
+        return try outcome.get()
     }
 }

@@ -75,6 +75,21 @@ struct RetrieveRoutes: Sendable {
         return list
     }
 
+    /// The one instance a resource names, by its unique key (one indexed look-up); 404 unless it
+    /// is in the named series and study.
+    func instance(_ scope: Scope) async throws(DicomWebError) -> IndexedInstance {
+        guard let uid = scope.instance else {
+            guard let first = try await instances(scope).first else { throw .notFound("no instance in this series") }
+            return first
+        }
+        let found: IndexedInstance?
+        do { found = try await archive.index.instance(sopInstanceUID: uid) } catch { throw DicomWebError.archive(error) }
+        guard let found, found.studyInstanceUID == scope.study, scope.series == nil || found.seriesInstanceUID == scope.series else {
+            throw .notFound("no instance \(uid) in series \(scope.series ?? "-") of study \(scope.study)")
+        }
+        return found
+    }
+
     // MARK: - Instances
 
     func retrieve(_ request: Request, _ scope: Scope) async throws -> Response {
@@ -253,7 +268,7 @@ struct RetrieveRoutes: Sendable {
     func frames(_ request: Request, _ scope: Scope, list: String) async throws -> Response {
         let ranges = try MediaRange.parseAccept(acceptValue(request))
         let numbers = try FrameList.parse(list)
-        guard let instance = try await instances(scope).first else { throw DicomWebError.notFound("no such instance") }
+        let instance = try await self.instance(scope)
         let file = try await ObjectReader.dataSet(instance, in: archive)
         let frames = try FrameSource(file: file, instance: instance)
         try frames.check(numbers)
@@ -291,7 +306,7 @@ struct RetrieveRoutes: Sendable {
 
     func bulkData(_ request: Request, _ scope: Scope, path: [String]) async throws -> Response {
         let tagPath = try Self.tagPath(path)
-        guard let instance = try await instances(scope).first else { throw DicomWebError.notFound("no such instance") }
+        let instance = try await self.instance(scope)
         let file = try await ObjectReader.dataSet(instance, in: archive)
         guard let element = Self.element(at: tagPath, in: file.dataSet) else {
             throw DicomWebError.notFound("instance \(instance.sopInstanceUID) has no \(tagPath)")
