@@ -73,14 +73,15 @@ def received(folder: Path) -> set[str]:
 class StoreSCP:
     """DCMTK storescp on a port, writing into a fresh directory per use."""
 
-    def __init__(self, port: int, out: Path) -> None:
+    def __init__(self, port: int, out: Path, accept_compressed: bool = True) -> None:
         self.port, self.out = port, out
+        self.accept = ["+xa"] if accept_compressed else []     # without +xa: uncompressed syntaxes only
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> "StoreSCP":
         self.out.mkdir(parents=True, exist_ok=True)
         from conformance.lib.node import peer_env
-        self.proc = subprocess.Popen([STORESCP, "-aet", DEST, "+xa", "-od", str(self.out), str(self.port)],
+        self.proc = subprocess.Popen([STORESCP, "-aet", DEST, *self.accept, "-od", str(self.out), str(self.port)],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=peer_env())
         wait_for_port(self.port, 10)
         return self
@@ -156,6 +157,26 @@ def main() -> int:
                          f"rc {r.returncode}, got {len(got)} expected {len(expected)}, "
                          f"extra {sorted(got - expected)[:2]} missing {sorted(expected - got)[:2]}; "
                          f"{tail(r.stdout + r.stderr)}")
+
+        if jpeg:
+            # PS3.4 §C.4.2.3.1 / issue 6: a destination that takes no compressed syntax gets the
+            # instance decompressed (Explicit or Implicit VR LE), with pydicom's pixels.
+            import numpy as np
+            import pydicom
+            out = work / "move-uncompressed"
+            with StoreSCP(dest_port, out, accept_compressed=False):
+                r = run([MOVESCU, "-v", "-aet", "MOVESCU", "-aec", AET, "-aem", DEST, "-S", "-k", "QueryRetrieveLevel=STUDY",
+                         "-k", f"StudyInstanceUID={j_study}", "127.0.0.1", str(port)])
+            got = sorted(out.glob("*"))
+            ok, why = False, f"rc {r.returncode}, {len(got)} files; {tail(r.stdout + r.stderr)}"
+            if r.returncode == 0 and len(got) == len(by_study[j_study]):
+                sent = {str(d.SOPInstanceUID): d for d in (pydicom.dcmread(jpeg),)}
+                back = [pydicom.dcmread(f) for f in got]
+                mine = [b for b in back if str(b.SOPInstanceUID) in sent]
+                ok = bool(mine) and all(not b.file_meta.TransferSyntaxUID.is_compressed
+                                        and np.array_equal(b.pixel_array, sent[str(b.SOPInstanceUID)].pixel_array) for b in mine)
+                why = f"{[(str(b.file_meta.TransferSyntaxUID)) for b in mine]}"
+            checks.check("movescu to a destination without compressed syntaxes: JPEG decompressed, pydicom's pixels", ok, why)
 
         r = run([MOVESCU, "-v", "-aet", "MOVESCU", "-aec", AET, "-aem", "NOSUCHAE", "-S",
                  "-k", "QueryRetrieveLevel=STUDY", "-k", f"StudyInstanceUID={ct_study}", "127.0.0.1", str(port)])

@@ -186,9 +186,10 @@ public final class DimseAssociation: Sendable {
 
     /// C-STORE of a Part 10 file: picks an accepted context for its SOP class. When the file's own
     /// syntax was accepted its data set bytes are streamed from the file as stored (memory stays
-    /// bounded whatever the file size); otherwise the file is converted among the native syntaxes.
+    /// bounded whatever the file size); otherwise the file is transcoded (PS3.5 §8: decompressed or
+    /// compressed through the codec registry, or converted among the native syntaxes).
     /// - Throws: `AssociationError.noContext` when no accepted context fits, a read error, or
-    ///   `DicomWriteError.needsCodec` when only a (de)compression would make it fit.
+    ///   `CodecError` when no codec turns the stored syntax into an accepted one.
     /// - Parameter moveOriginator: for a C-MOVE sub-operation, the Move Originator AE Title and
     ///   Message ID (PS3.7 §9.1.1.1.10-11).
     public func store(file path: String, moveOriginator: (aeTitle: String, messageID: UInt16)? = nil) async throws -> StoreResult {
@@ -219,7 +220,7 @@ public final class DimseAssociation: Sendable {
             var lastError: (any Error)?
             for c in candidates {
                 do {
-                    chosen = (c, try file.converted(to: TransferSyntax(uid: c.transferSyntax)))
+                    chosen = (c, try Transcoder.transcode(file, to: TransferSyntax(uid: c.transferSyntax)))
                     break
                 } catch { lastError = error }
             }

@@ -26,7 +26,7 @@ public struct QueryRetrieveGetProvider: DimseServiceProvider {
     enum SubOperationError: Error { case noContext, conversion(any Error) }
 
     /// The data set of `instance` encoded for one of `contexts`: the stored syntax when it was
-    /// accepted, else a conversion among the native syntaxes.
+    /// accepted, else transcoded to an accepted one (decompressed through the codec registry).
     static func encode(_ instance: RetrieveInstance, contexts: [AcceptedContext]) throws -> (AcceptedContext, [UInt8]) {
         let candidates = contexts.filter { $0.abstractSyntax == instance.sopClassUID }
         guard !candidates.isEmpty else { throw SubOperationError.noContext }
@@ -37,7 +37,7 @@ public struct QueryRetrieveGetProvider: DimseServiceProvider {
         var lastError: (any Error)?
         for c in candidates {
             do {
-                let converted = try file.converted(to: TransferSyntax(uid: c.transferSyntax))
+                let converted = try Transcoder.transcode(file, to: TransferSyntax(uid: c.transferSyntax))
                 return (c, try converted.dataSetBytesForNetwork())
             } catch { lastError = error }
         }
