@@ -273,12 +273,48 @@ public final class Archive: Sendable {
             if let expected = context.expectedStudyInstanceUID, expected != a.studyInstanceUID {
                 throw ArchiveError.studyMismatch(expected: expected, found: a.studyInstanceUID)
             }
+            if let target = compressionTarget(for: a, file: file) {
+                a = try compress(staged, to: target, a)
+            }
             try staged.finishWriting(durable: configuration.durable)
             return a
         } catch {
             staged.discard()
             throw error
         }
+    }
+
+    /// The ingest compression policy's syntax for this instance, when it applies: the instance is
+    /// in a native syntax and its modality (or "*") names a compressed one. (Whether it has Pixel
+    /// Data is seen once it is read whole, in `compress`.)
+    private func compressionTarget(for a: InstanceAttributes, file: DicomFile) -> String? {
+        guard !configuration.ingestCompression.isEmpty, !file.transferSyntax.isEncapsulated else { return nil }
+        let target = a.modality.flatMap { configuration.ingestCompression[$0] } ?? configuration.ingestCompression["*"]
+        // Lossless only: JPEG Baseline/Extended would replace the original (PS3.5 §A.4.1).
+        guard let target, target != a.transferSyntaxUID, TransferSyntax(uid: target).isEncapsulated,
+              !["1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51"].contains(target) else { return nil }
+        return target
+    }
+
+    /// Rewrites the staged file in `target` (lossless), before it is made durable. A codec that
+    /// cannot take the image (bit depth, colour) leaves the file as received, with a log line.
+    private func compress(_ staged: StagingFile, to target: String, _ a: InstanceAttributes) throws(ArchiveError) -> InstanceAttributes {
+        let full: DicomFile
+        do { full = try DicomFile.read(path: staged.path) } catch { throw .unreadable("\(error)") }
+        guard full.dataSet.contains(.pixelData) else { return a }
+        let bytes: [UInt8]
+        do {
+            bytes = try Transcoder.transcode(full, to: TransferSyntax(uid: target), options: .lossless).encoded()
+        } catch {
+            logger.notice("ingest compression skipped", metadata: ["sopInstanceUID": "\(a.sopInstanceUID)", "to": "\(target)",
+                                                                   "reason": "\(error)"])
+            return a
+        }
+        try staged.rewrite(bytes)
+        var out = a
+        out.transferSyntaxUID = target
+        out.fileSize = bytes.count
+        return out
     }
 
     /// Step 2: the duplicate and identity policies against what is indexed.

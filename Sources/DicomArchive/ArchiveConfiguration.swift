@@ -28,6 +28,11 @@ public struct ArchiveConfiguration: Sendable {
     public var identityConflictPolicy: IdentityConflictPolicy
     /// true: fsync files and directories, SQLite `synchronous=FULL` in WAL mode. false only for tests.
     public var durable: Bool
+    /// Ingest compression policy (issue 6): Modality (0008,0060) → the transfer syntax UID an
+    /// instance received uncompressed is stored in (a lossless one: JPEG-LS, JPEG 2000, HTJ2K, RLE,
+    /// JPEG Lossless); "*" for every other modality. Absent: stored as received. Instances that
+    /// arrive compressed are always kept as they are (never recompressed).
+    public var ingestCompression: [String: String] = [:]
 
     public init(root: String, duplicatePolicy: DuplicatePolicy = .keepFirst,
                 identityConflictPolicy: IdentityConflictPolicy = .accept, durable: Bool = true) {

@@ -56,6 +56,16 @@ public final class StagingFile: @unchecked Sendable {
         if let failure { throw failure }
     }
 
+    /// Replaces the whole content with `bytes` (ingest compression rewrites a received file
+    /// before it is made durable).
+    /// - Throws: `.outOfSpace` or `.io`.
+    func rewrite(_ bytes: [UInt8]) throws(ArchiveError) {
+        guard fd >= 0, !committed else { throw .io("staging file already closed") }
+        guard lseek(fd, 0, SEEK_SET) == 0, ftruncate(fd, 0) == 0 else { throw ArchiveError.from(errno: errno, "rewrite staging file") }
+        bytesWritten = 0
+        try write(bytes)
+    }
+
     /// Closes and unlinks the file. Idempotent; ingest calls it on every failure.
     public func discard() {
         if fd >= 0 {

@@ -77,3 +77,18 @@ struct ConfigurationTests {
         #expect(documented == Set(NodeConfiguration.allKeys))
     }
 }
+
+@Suite("Ingest compression configuration")
+struct IngestCompressionConfigurationTests {
+    @Test("storage.compress_on_ingest maps modalities to lossless syntaxes by name; a lossy one is refused")
+    func compressOnIngest() throws {
+        let c = try NodeConfiguration.load(yaml: "storage:\n  compress_on_ingest:\n    CT: jpeg-ls\n    \"*\": htj2k-rpcl\n", source: "t")
+        #expect(c.archiveConfiguration.ingestCompression == ["CT": "1.2.840.10008.1.2.4.80", "*": "1.2.840.10008.1.2.4.202"])
+        #expect(throws: (any Error).self) {
+            try NodeConfiguration.load(yaml: "storage:\n  compress_on_ingest:\n    CT: jpeg-baseline\n", source: "t")
+        }
+        #expect(throws: (any Error).self) {
+            try NodeConfiguration.load(yaml: "storage:\n  compress_on_ingest:\n    CT: nonsense\n", source: "t")
+        }
+    }
+}

@@ -45,14 +45,9 @@ struct TranscodeCommand: ParsableCommand {
         }
     }
 
-    /// The short names of the syntaxes written here, else what `convert` accepts.
+    /// A syntax by UID, keyword or short name (TransferSyntaxArgument).
     static func syntax(named name: String) -> TransferSyntax? {
-        switch name.lowercased() {
-        case "rle": return TransferSyntax(uid: RLECodec.transferSyntaxUID)
-        case "jpeg-lossless", "jpegll", "process14": return TransferSyntax(uid: JPEGLosslessCodec.process14UID)
-        case "jpeg-lossless-sv1", "sv1": return TransferSyntax(uid: JPEGLosslessCodec.selectionValue1UID)
-        default: return TransferSyntaxArgument(argument: name)?.syntax
-        }
+        TransferSyntaxArgument(argument: name)?.syntax
     }
 }
 

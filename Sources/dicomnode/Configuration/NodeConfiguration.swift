@@ -2,6 +2,7 @@
 // Every key is documented in docs/reference/configuration.md; the test suite checks that the
 // document and this type list the same keys.
 import DicomArchive
+import DicomCore
 import Foundation
 import Yams
 
@@ -97,10 +98,14 @@ struct NodeConfiguration: Codable, Equatable, Sendable {
         var dataDirectory = "./dicomnode-data"
         var duplicatePolicy: DuplicatePolicy = .keepFirst
         var identityConflictPolicy: IdentityConflictPolicy = .accept
+        /// Modality → lossless syntax (name or UID) for instances received uncompressed; "*" for
+        /// any other modality. Empty: stored as received.
+        var compressOnIngest: [String: String] = [:]
         enum CodingKeys: String, CodingKey, CaseIterable {
             case dataDirectory = "data_directory"
             case duplicatePolicy = "duplicate_policy"
             case identityConflictPolicy = "identity_conflict_policy"
+            case compressOnIngest = "compress_on_ingest"
         }
 
         init() {}
@@ -110,6 +115,7 @@ struct NodeConfiguration: Codable, Equatable, Sendable {
             duplicatePolicy = try c.decodeIfPresent(DuplicatePolicy.self, forKey: .duplicatePolicy) ?? d.duplicatePolicy
             identityConflictPolicy = try c.decodeIfPresent(IdentityConflictPolicy.self, forKey: .identityConflictPolicy)
                 ?? d.identityConflictPolicy
+            compressOnIngest = try c.decodeIfPresent([String: String].self, forKey: .compressOnIngest) ?? d.compressOnIngest
         }
     }
 
@@ -235,8 +241,10 @@ struct NodeConfiguration: Codable, Equatable, Sendable {
 
     /// The archive's settings from the `storage` section.
     var archiveConfiguration: ArchiveConfiguration {
-        ArchiveConfiguration(root: storage.dataDirectory, duplicatePolicy: storage.duplicatePolicy,
-                             identityConflictPolicy: storage.identityConflictPolicy)
+        var c = ArchiveConfiguration(root: storage.dataDirectory, duplicatePolicy: storage.duplicatePolicy,
+                                     identityConflictPolicy: storage.identityConflictPolicy)
+        c.ingestCompression = storage.compressOnIngest.compactMapValues { TransferSyntaxArgument(argument: $0)?.syntax.uid }
+        return c
     }
 
     /// Reads a YAML file over the defaults.
@@ -297,6 +305,16 @@ struct NodeConfiguration: Codable, Equatable, Sendable {
         }
         try check(Self.isValidAETitle(aeTitle), "ae_title \"\(aeTitle)\" must be 1–16 characters, no backslash or control characters")
         try check((1...65535).contains(dimse.port), "dimse.port \(dimse.port) is not a TCP port")
+        for (modality, name) in storage.compressOnIngest {
+            // The lossless original stays authoritative (issue 6): only lossless targets.
+            guard let syntax = TransferSyntaxArgument(argument: name)?.syntax else {
+                throw ConfigurationError("\(source): storage.compress_on_ingest.\(modality): \"\(name)\" is not a transfer syntax")
+            }
+            try check(syntax.isEncapsulated && !["1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.81"].contains(syntax.uid)
+                      && CodecRegistry.codecs.contains { $0.transferSyntaxUIDs.contains(syntax.uid) },
+                      "storage.compress_on_ingest.\(modality): \(syntax.name) is not a lossless syntax this node encodes "
+                      + "(rle, jpeg-lossless, sv1, jpeg-ls, j2k, htj2k, htj2k-rpcl)")
+        }
         try check((1...65535).contains(http.port), "http.port \(http.port) is not a TCP port")
         try check(http.basePath.isEmpty || (http.basePath.hasPrefix("/") && !http.basePath.contains("..")
                                              && http.basePath.allSatisfy { $0.isASCII && !$0.isWhitespace && $0 != "?" && $0 != "#" }),
