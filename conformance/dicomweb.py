@@ -550,7 +550,36 @@ def main() -> int:
         checks.check("the node keeps serving (GET /health 200 after bad input)", status == 200 and json.loads(body)["status"] == "ok",
                      f"{status} {body[:100]!r}")
         checks.check("serve log shows no crash", "Fatal error" not in node.log() and node.alive(), tail(node.log()))
+    ingest_compression(args.dicomnode, checks, files)
     return checks.finish()
+
+
+def ingest_compression(binary: str, checks: Checks, files: dict) -> None:
+    """storage.compress_on_ingest: a CT sent uncompressed is stored as JPEG-LS lossless (what WADO-RS
+    with transfer-syntax=* returns), with the same pixels; an MR, not named, is stored as sent."""
+    import numpy as np
+    import pydicom
+    from io import BytesIO
+    work = Path(tempfile.mkdtemp(prefix="dicomweb-ingest-"))
+    config = work / "node.yaml"
+    config.write_text("storage:\n  compress_on_ingest:\n    CT: jpeg-ls\n")
+    with Node(binary, extra_args=["--config", str(config)]) as node:
+        node.start()
+        ct_path, mr_path = files["test_files/CT_small.dcm"], files["test_files/MR_small.dcm"]
+        r = run([STORESCU, "-aec", node.aet, "127.0.0.1", str(node.port), str(ct_path), str(mr_path)])
+        checks.check("compress_on_ingest: storescu gets success", r.returncode == 0, tail(r.stdout + r.stderr))
+        for path, want_ts in ((ct_path, "1.2.840.10008.1.2.4.80"), (mr_path, None)):
+            ds = pydicom.dcmread(path)
+            status, headers, body = get(node.http_port, f"/dicom-web/studies/{ds.StudyInstanceUID}/series/{ds.SeriesInstanceUID}/instances/{ds.SOPInstanceUID}",
+                                        {"Accept": 'multipart/related; type="application/dicom"; transfer-syntax=*'})
+            parts = multipart(body, headers.get("content-type", "")) if status == 200 else []
+            ok, why = False, f"{status} {len(parts)}"
+            if len(parts) == 1:
+                back = pydicom.dcmread(BytesIO(parts[0][1]))
+                ts = str(back.file_meta.TransferSyntaxUID)
+                ok = ts == (want_ts or str(ds.file_meta.TransferSyntaxUID)) and np.array_equal(back.pixel_array, ds.pixel_array)
+                why = f"stored as {ts}"
+            checks.check(f"compress_on_ingest: {ds.Modality} stored as {want_ts or 'sent'}, same pixels", ok, why)
 
 
 if __name__ == "__main__":
