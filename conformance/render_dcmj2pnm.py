@@ -114,6 +114,16 @@ RESIZE_CASES: list[tuple[str, str, str, list[str], list[str], tuple[int, int], s
 ]
 
 
+# 16-bit grey PNG (`--bits 16` / `+on2`): the same pipeline with 65536 output levels.
+CASES16: list[tuple[str, str, str, list[str], list[str]]] = [
+    ("CT_small/16-bit/window-40,400", "t", "CT_small.dcm", ["--window", "40,400"], ["+Ww", "40", "400"]),
+    ("MR_small/16-bit/file-window", "t", "MR_small.dcm", [], ["+Wi", "1"]),
+    ("RG1_UNCI-MONOCHROME1/16-bit/file-window", "d", "RG1_UNCI.dcm", [], ["+Wi", "1"]),
+    ("mlut_18-modality-LUT/16-bit/min-max", "d", "mlut_18.dcm", [], ["+Wm"]),
+]
+TOLERANCE16 = 1.0     # one level of 65536, as for 8 bits
+
+
 # --- a small PNG reader (PNG §11–12): 8-bit grey (0), RGB (2), palette (3), grey+alpha (4), RGBA (6)
 
 def read_png(path: Path) -> tuple[int, int, int, bytes]:
@@ -291,6 +301,32 @@ def main() -> int:
         exact = sum(1 for x, y in zip(p1, p2) if x == y) / max(1, len(p1))
         checks.check(f"{label} ({w1}x{h1}x{c1}): mean |diff| {mad:.3f}, {100 * exact:.1f}% equal",
                      mad < TOLERANCE, f"mean absolute difference {mad:.3f} >= {TOLERANCE}")
+    for label, folder, name, ours_args, dcmtk_args in CASES16:
+        import numpy as np
+        from PIL import Image
+
+        root = test_files if folder == "t" else store
+        path = root / name if root else None
+        if path is None or not path.exists():
+            checks.fail(label, f"sample file {name} not found")
+            continue
+        ours, theirs = work / f"{label.replace('/', '_')}-ours.png", work / f"{label.replace('/', '_')}-dcmtk.png"
+        r = subprocess.run([binary, "render", str(path), "--bits", "16", "--out", str(ours), *ours_args],
+                           capture_output=True, text=True, timeout=120)
+        d = subprocess.run([DCMJ2PNM, "+on2", "-O", *dcmtk_args, str(path), str(theirs)],
+                           capture_output=True, text=True, timeout=120)
+        if r.returncode != 0 or d.returncode != 0:
+            checks.fail(label, f"dicomnode exit {r.returncode} {tail(r.stderr)}; dcmj2pnm exit {d.returncode} {tail(d.stderr)}")
+            continue
+        with Image.open(ours) as a, Image.open(theirs) as b:
+            pa, pb = np.asarray(a).astype(np.int64), np.asarray(b).astype(np.int64)
+        if pa.shape != pb.shape:
+            checks.fail(label, f"dicomnode {pa.shape}, dcmj2pnm {pb.shape}")
+            continue
+        mad = float(np.abs(pa - pb).mean())
+        checks.check(f"{label} ({pa.shape[1]}x{pa.shape[0]}, 16-bit): mean |diff| {mad:.1f} of 65535",
+                     mad < TOLERANCE16, f"mean absolute difference {mad:.1f} >= {TOLERANCE16}")
+
     for label, folder, name, ours_args, dcmtk_args, size, filter_name in RESIZE_CASES:
         from PIL import Image
 
