@@ -5,7 +5,8 @@ For the native (uncompressed) grey, colour and palette images of pydicom's test 
 pydicom-data, each case renders one frame with ``dicomnode render FILE --out x.png`` and with
 ``dcmj2pnm +on`` (PNG) under the same VOI choice, decodes both PNGs (dicomnode's with a small zlib
 + struct reader, below, and with Pillow, which must agree; DCMTK's with Pillow) and checks that the sizes agree and that the mean absolute difference per sample
-is under 1 grey level. The figure is printed for every case.
+is under 1 grey level. The figure is printed for every case. Resized renderings (--size,
+--region) are checked the same way against dcmj2pnm's full-size rendering cut and scaled by Pillow.
 
 VOI choices, matched option for option:
 - an explicit window: ``--window C,W`` / ``+Ww C W`` (``,sigmoid`` / ``+Wfs`` for SIGMOID);
@@ -94,6 +95,33 @@ CASES: list[tuple[str, str, str, list[str], list[str]]] = [
     # apply_color_lut is the reference for this one (16-bit entries scaled to 8 bits as dicomnode does).
     ("gdcm-US-ALOKA-16-segmented-palette", "d", "gdcm-US-ALOKA-16.dcm", [], PYDICOM_PALETTE),
 ]
+
+
+# Resizing: dcmj2pnm's full-size rendering, scaled here, is the reference. Shrinking ("AREA"): the
+# exact area average, computed by repeating every pixel k times along each axis so that the output
+# size divides the input and averaging blocks (Pillow's BOX filter counts whole pixels by their
+# centres instead, which differs at fractional ratios). Enlarging ("BILINEAR"): Pillow's bilinear
+# filter, which aligns pixel centres as dicomnode does (DCMTK's own enlargement aligns differently
+# and is not used). (label, folder, file, our args, dcmj2pnm args, size, filter)
+RESIZE_CASES: list[tuple[str, str, str, list[str], list[str], tuple[int, int], str]] = [
+    ("CT_small/shrink-64x64", "t", "CT_small.dcm", ["--window", "40,400", "--size", "64x64"], ["+Ww", "40", "400"], (64, 64), "AREA"),
+    ("693_UNCI/thumbnail-128x128", "d", "693_UNCI.dcm", ["--size", "128x128"], ["+Wi", "1"], (128, 128), "AREA"),
+    ("US1_UNCI-RGB/shrink-160x120", "d", "US1_UNCI.dcm", ["--size", "160x"], [], (160, 120), "AREA"),
+    ("MR_small/shrink-64-to-50", "t", "MR_small.dcm", ["--size", "50x50"], ["+Wi", "1"], (50, 50), "AREA"),
+    ("CT_small/enlarge-256x256", "t", "CT_small.dcm", ["--window", "40,400", "--size", "256x256"], ["+Ww", "40", "400"], (256, 256), "BILINEAR"),
+    ("CT_small/region-then-size", "t", "CT_small.dcm", ["--window", "40,400", "--region", "0.25,0.25,0.75,0.75", "--size", "32x32"],
+     ["+Ww", "40", "400"], (32, 32), "AREA"),
+]
+
+
+# 16-bit grey PNG (`--bits 16` / `+on2`): the same pipeline with 65536 output levels.
+CASES16: list[tuple[str, str, str, list[str], list[str]]] = [
+    ("CT_small/16-bit/window-40,400", "t", "CT_small.dcm", ["--window", "40,400"], ["+Ww", "40", "400"]),
+    ("MR_small/16-bit/file-window", "t", "MR_small.dcm", [], ["+Wi", "1"]),
+    ("RG1_UNCI-MONOCHROME1/16-bit/file-window", "d", "RG1_UNCI.dcm", [], ["+Wi", "1"]),
+    ("mlut_18-modality-LUT/16-bit/min-max", "d", "mlut_18.dcm", [], ["+Wm"]),
+]
+TOLERANCE16 = 1.0     # one level of 65536, as for 8 bits
 
 
 # --- a small PNG reader (PNG §11–12): 8-bit grey (0), RGB (2), palette (3), grey+alpha (4), RGBA (6)
@@ -200,6 +228,27 @@ def pydicom_palette(path: Path) -> tuple[int, int, int, bytes]:
     return int(ds.Columns), int(ds.Rows), 3, rgb.astype(np.uint8).tobytes()
 
 
+def area_average(im, size: tuple[int, int]):
+    """The exact area average of a Pillow image scaled down to ``size``: each output pixel the mean of
+    the input area it covers, fractional pixels weighted by the part covered."""
+    from math import gcd
+
+    import numpy as np
+    from PIL import Image
+
+    a = np.asarray(im).astype(np.float64)
+    if a.ndim == 2:
+        a = a[:, :, None]
+    h, w = a.shape[:2]
+    ow, oh = size
+    ky, kx = oh // gcd(h, oh), ow // gcd(w, ow)
+    big = np.repeat(np.repeat(a, ky, axis=0), kx, axis=1)
+    by, bx = h * ky // oh, w * kx // ow
+    out = big.reshape(oh, by, ow, bx, a.shape[2]).mean(axis=(1, 3))
+    out = np.floor(out + 0.5).astype(np.uint8)
+    return Image.fromarray(out[:, :, 0] if out.shape[2] == 1 else out)
+
+
 def mean_abs_diff(a: bytes, b: bytes) -> float:
     try:
         import numpy as np
@@ -251,6 +300,65 @@ def main() -> int:
         mad = mean_abs_diff(p1, p2)
         exact = sum(1 for x, y in zip(p1, p2) if x == y) / max(1, len(p1))
         checks.check(f"{label} ({w1}x{h1}x{c1}): mean |diff| {mad:.3f}, {100 * exact:.1f}% equal",
+                     mad < TOLERANCE, f"mean absolute difference {mad:.3f} >= {TOLERANCE}")
+    for label, folder, name, ours_args, dcmtk_args in CASES16:
+        import numpy as np
+        from PIL import Image
+
+        root = test_files if folder == "t" else store
+        path = root / name if root else None
+        if path is None or not path.exists():
+            checks.fail(label, f"sample file {name} not found")
+            continue
+        ours, theirs = work / f"{label.replace('/', '_')}-ours.png", work / f"{label.replace('/', '_')}-dcmtk.png"
+        r = subprocess.run([binary, "render", str(path), "--bits", "16", "--out", str(ours), *ours_args],
+                           capture_output=True, text=True, timeout=120)
+        d = subprocess.run([DCMJ2PNM, "+on2", "-O", *dcmtk_args, str(path), str(theirs)],
+                           capture_output=True, text=True, timeout=120)
+        if r.returncode != 0 or d.returncode != 0:
+            checks.fail(label, f"dicomnode exit {r.returncode} {tail(r.stderr)}; dcmj2pnm exit {d.returncode} {tail(d.stderr)}")
+            continue
+        with Image.open(ours) as a, Image.open(theirs) as b:
+            pa, pb = np.asarray(a).astype(np.int64), np.asarray(b).astype(np.int64)
+        if pa.shape != pb.shape:
+            checks.fail(label, f"dicomnode {pa.shape}, dcmj2pnm {pb.shape}")
+            continue
+        mad = float(np.abs(pa - pb).mean())
+        checks.check(f"{label} ({pa.shape[1]}x{pa.shape[0]}, 16-bit): mean |diff| {mad:.1f} of 65535",
+                     mad < TOLERANCE16, f"mean absolute difference {mad:.1f} >= {TOLERANCE16}")
+
+    for label, folder, name, ours_args, dcmtk_args, size, filter_name in RESIZE_CASES:
+        from PIL import Image
+
+        root = test_files if folder == "t" else store
+        path = root / name if root else None
+        if path is None or not path.exists():
+            checks.fail(label, f"sample file {name} not found")
+            continue
+        ours, theirs = work / f"{label.replace('/', '_')}-ours.png", work / f"{label.replace('/', '_')}-dcmtk.png"
+        r = subprocess.run([binary, "render", str(path), "--out", str(ours), *ours_args],
+                           capture_output=True, text=True, timeout=120)
+        d = subprocess.run([DCMJ2PNM, "+on", "-O", *dcmtk_args, str(path), str(theirs)],
+                           capture_output=True, text=True, timeout=120)
+        if r.returncode != 0 or d.returncode != 0:
+            checks.fail(label, f"dicomnode exit {r.returncode} {tail(r.stderr)}; dcmj2pnm exit {d.returncode} {tail(d.stderr)}")
+            continue
+        with Image.open(theirs) as im:
+            if "--region" in ours_args:
+                x1, y1, x2, y2 = (float(v) for v in ours_args[ours_args.index("--region") + 1].split(","))
+                im = im.crop((int(x1 * im.width), int(y1 * im.height), -(-int(x2 * im.width * 1000) // 1000), -(-int(y2 * im.height * 1000) // 1000)))
+            if filter_name == "AREA":
+                ref = area_average(im, size)
+            else:
+                ref = im.resize(size, getattr(Image.Resampling, filter_name))
+            c2 = 1 if ref.mode == "L" else 3
+            w2, h2, p2 = ref.width, ref.height, ref.tobytes()
+        w1, h1, c1, p1 = read_png(ours)
+        if (w1, h1, c1) != (w2, h2, c2):
+            checks.fail(label, f"dicomnode {w1}x{h1}x{c1}, reference {w2}x{h2}x{c2}")
+            continue
+        mad = mean_abs_diff(p1, p2)
+        checks.check(f"{label} ({w1}x{h1}x{c1}, dcmj2pnm + {filter_name}): mean |diff| {mad:.3f}",
                      mad < TOLERANCE, f"mean absolute difference {mad:.3f} >= {TOLERANCE}")
     return checks.finish()
 

@@ -79,6 +79,20 @@ public struct GrayscalePipeline: Sendable, Equatable {
     /// - Throws: `CodecError.badDescriptor` when the frame is not one grey sample per pixel or is too short.
     public func render(_ frame: DecodedFrame) throws(CodecError) -> RenderedImage {
         let d = frame.descriptor
+        return RenderedImage(width: d.columns, height: d.rows, components: 1, pixels: try pValues(frame, as: UInt8.self))
+    }
+
+    /// Renders one grey frame to 16-bit P-Values (0–65535): the same pipeline with a finer output,
+    /// for a 16-bit PNG.
+    /// - Throws: as `render`.
+    public func render16(_ frame: DecodedFrame) throws(CodecError) -> [UInt16] {
+        try pValues(frame, as: UInt16.self)
+    }
+
+    /// The P-Values of `frame`, from 0 to `T.max`.
+    func pValues<T: FixedWidthInteger & UnsignedInteger>(_ frame: DecodedFrame, as: T.Type) throws(CodecError) -> [T] {
+        let d = frame.descriptor
+        let top = Double(T.max)
         guard d.samplesPerPixel == 1 else { throw CodecError(.badDescriptor, "grey pipeline for \(d.samplesPerPixel) samples per pixel") }
         let count = d.rows * d.columns
         let layout = try StoredValues.Layout(d)
@@ -105,22 +119,22 @@ public struct GrayscalePipeline: Sendable, Equatable {
             resolved = .window(VOIWindow(center: (mLo + mHi + 1) / 2, width: mHi - mLo + 1, function: .linear))
         }
         let inverts = self.inverts
-        @inline(__always) func pValue(_ sv: Int64) -> UInt8 {
+        @inline(__always) func pValue(_ sv: Int64) -> T {
             let m = modalityValue(sv)
             var y: Double
             switch resolved {
-            case .window(let w): y = w.output(m, yMin: 0, yMax: 255)
+            case .window(let w): y = w.output(m, yMin: 0, yMax: top)
             case .lut(let lut):
                 // A LUT input beyond ±2^31 is beyond any LUT's range anyway (and may be infinite after a wild rescale).
                 let x = m.isNaN ? 0 : Int(Swift.max(-2_147_483_648, Swift.min(2_147_483_647, m.rounded())))
-                y = Double(lut.value(x)) * 255 / lut.maxValue
+                y = Double(lut.value(x)) * top / lut.maxValue
             case .frameRange: y = 0
             }
-            if inverts { y = 255 - y }
+            if inverts { y = top - y }
             if y.isNaN { return 0 }
-            return UInt8(Swift.max(0, Swift.min(255, y.rounded())))
+            return T(Swift.max(0, Swift.min(top, y.rounded())))
         }
-        var out = [UInt8](repeating: 0, count: count)
+        var out = [T](repeating: 0, count: count)
         if hi - lo < 1 << 17 {
             // One evaluation per distinct stored value in the frame's range, then a table lookup per pixel.
             let table = (0...(hi - lo)).map { pValue(lo + $0) }
@@ -134,7 +148,7 @@ public struct GrayscalePipeline: Sendable, Equatable {
                 layout.forEach(frame.bytes, count: count) { i, v in o[i] = pValue(v) }
             }
         }
-        return RenderedImage(width: d.columns, height: d.rows, components: 1, pixels: out)
+        return out
     }
 }
 

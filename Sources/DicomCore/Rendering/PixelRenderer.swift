@@ -28,6 +28,19 @@ public enum PixelRenderer {
         return image
     }
 
+    /// Renders a grey (MONOCHROME1/2) frame to 16-bit P-Values, for a 16-bit PNG
+    /// (`PNGEncoder.encodeGrey16`): the same pipeline as `render`, with 65536 output levels instead of 256.
+    /// Region and viewport are not applied.
+    /// - Throws: `CodecError.unsupported` for colour and palette frames; those of `render`.
+    public static func renderGrey16(_ frame: DecodedFrame, dataSet: DataSet, window: VOIWindow? = nil) throws(CodecError) -> (width: Int, height: Int, samples: [UInt16]) {
+        let d = frame.descriptor
+        guard d.samplesPerPixel == 1, d.photometricInterpretation.uppercased() != "PALETTE COLOR" else {
+            throw CodecError(.unsupported, "16-bit rendering of \(d.photometricInterpretation)")
+        }
+        let samples = try GrayscalePipeline(dataSet: dataSet, descriptor: d, window: window).render16(frame)
+        return (d.columns, d.rows, samples)
+    }
+
     /// Renders frame `number` (1-based) of an image in a native (uncompressed) transfer syntax.
     /// - Throws: `CodecError` (.noSuchFrame, .unsupported for encapsulated Pixel Data, and those of `render`).
     public static func render(dataSet: DataSet, frame number: Int = 1, options: RenderOptions = RenderOptions()) throws(CodecError) -> RenderedImage {

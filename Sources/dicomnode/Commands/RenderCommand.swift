@@ -33,6 +33,9 @@ struct RenderCommand: ParsableCommand {
     @Option(name: .customLong("quality"), help: "JPEG quality 1-100.")
     var quality = 90
 
+    @Option(name: .customLong("bits"), help: "PNG bits per sample for grey images: 8, or 16 (the same pipeline with 65536 levels; no --size or --region).")
+    var bits = 8
+
     @Option(name: .customLong("repeat"), help: .hidden)
     var repeatCount = 0
 
@@ -45,11 +48,23 @@ struct RenderCommand: ParsableCommand {
         let ext = URL(fileURLWithPath: output).pathExtension.lowercased()
         guard ["png", "jpg", "jpeg"].contains(ext) else { throw ValidationError("--out must end in .png, .jpg or .jpeg") }
         guard (1...100).contains(quality) else { throw ValidationError("--quality must be 1-100") }
+        guard bits == 8 || (bits == 16 && ext == "png" && size == nil && region == nil) else {
+            throw ValidationError("--bits is 8, or 16 for a PNG without --size or --region")
+        }
         do {
             let dicom = try DicomFile.read(path: file)
             let decoded = try Self.decodedFrame(frame, of: dicom)
             let encode: (RenderedImage) throws(CodecError) -> [UInt8] = { image throws(CodecError) in
                 ext == "png" ? image.pngData() : try image.jpegData(quality: quality)
+            }
+            if bits == 16 {
+                let grey = try PixelRenderer.renderGrey16(decoded, dataSet: dicom.dataSet, window: options.window)
+                let png = PNGEncoder.encodeGrey16(width: grey.width, height: grey.height, samples: grey.samples)
+                guard FileManager.default.createFile(atPath: output, contents: Data(png)) else {
+                    printError("\(output): cannot write")
+                    throw ExitCode(1)
+                }
+                return
             }
             var bytes = try encode(PixelRenderer.render(decoded, dataSet: dicom.dataSet, options: options))
             if repeatCount > 0 {
@@ -79,29 +94,20 @@ struct RenderCommand: ParsableCommand {
     func renderOptions() throws -> RenderOptions {
         var options = RenderOptions()
         if let window {
-            let parts = window.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2 || parts.count == 3, let c = Double(parts[0]), let w = Double(parts[1]), w > 0 else {
-                throw ValidationError("--window wants center,width[,function] with width > 0")
+            guard let w = VOIWindow(parameter: window) else {
+                throw ValidationError("--window wants center,width[,linear|linear-exact|sigmoid] with width > 0")
             }
-            var function = VOILUTFunction.linear
-            if parts.count == 3 {
-                guard let f = VOILUTFunction(term: parts[2]) else { throw ValidationError("unknown VOI LUT function '\(parts[2])'") }
-                function = f
-            }
-            options.window = VOIWindow(center: c, width: w, function: function)
+            options.window = w
         }
         if let size {
             let parts = size.lowercased().split(separator: "x", omittingEmptySubsequences: false)
-            let w = parts.count == 2 ? Int(parts[0]) : nil, h = parts.count == 2 ? Int(parts[1]) : nil
-            guard parts.count == 2, (w ?? 1) > 0, (h ?? 1) > 0, w != nil || h != nil,
-                  parts[0].isEmpty || w != nil, parts[1].isEmpty || h != nil else {
+            guard parts.count == 2, let v = Viewport(parameter: parts.joined(separator: ",")) else {
                 throw ValidationError("--size wants WxH, Wx or xH")
             }
-            options.viewport = Viewport(width: w, height: h)
+            options.viewport = v
         }
         if let region {
-            let v = region.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
-            guard v.count == 4, let r = RenderRegion(x1: v[0], y1: v[1], x2: v[2], y2: v[3]) else {
+            guard let r = RenderRegion(parameter: region) else {
                 throw ValidationError("--region wants x1,y1,x2,y2 with 0 <= x1 < x2 <= 1 and 0 <= y1 < y2 <= 1")
             }
             options.region = r

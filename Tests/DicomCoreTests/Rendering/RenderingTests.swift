@@ -379,6 +379,26 @@ struct RenderingTests {
         #expect(thumb.width == 32 && thumb.height == 32)
     }
 
+    @Test("16-bit P-Values: the same window with 65536 levels; a 16-bit PNG holds them big endian")
+    func grey16() throws {
+        var ds = try greyDataSet(columns: 3, photometric: "MONOCHROME1")
+        try ds.set(.windowCenter, string: "1000")
+        try ds.set(.windowWidth, string: "1001")
+        let frame = try frame16(ds, [0, 1000, 2000])
+        let grey = try PixelRenderer.renderGrey16(frame, dataSet: ds)
+        // MONOCHROME1: 65535 − ((1000 − 999.5)/1000 + 0.5)·65535 = 32734.7
+        #expect(grey.samples == [65535, 32735, 0])
+        let png = PNGEncoder.encodeGrey16(width: 3, height: 1, samples: grey.samples)
+        #expect(png[24] == 16 && png[25] == 0)   // IHDR bit depth 16, colour type 0
+        let idatLength = Int(png[33]) << 24 | Int(png[34]) << 16 | Int(png[35]) << 8 | Int(png[36])
+        let raw = try Deflate.inflate(Array(png[41..<(41 + idatLength)]), limit: 1 << 20)
+        // Filter 1 (Sub) on the single row, 2 bytes per pixel.
+        #expect(raw.count == 7 && raw[0] == 1 && raw[1] == 0xFF && raw[2] == 0xFF)
+        #expect(throws: CodecError.self) {
+            try PixelRenderer.renderGrey16(DecodedFrame(bytes: [1, 2, 3], descriptor: self.colorDescriptor("RGB", columns: 1)), dataSet: DataSet())
+        }
+    }
+
     // MARK: - Bad input
 
     @Test("Bad input gives a CodecError, never a crash: short frames, missing palettes, wild rescales and viewports")
@@ -403,5 +423,27 @@ struct RenderingTests {
         try highBit.set(.highBit, int: 16)
         #expect(throws: CodecError.self) { try PixelRenderer.render(self.frame16(highBit, [0]), dataSet: highBit) }
         #expect(Viewport(width: 1_000_000, height: 1_000_000).fit(width: 512, height: 256) == (16384, 8192))
+    }
+}
+
+@Suite("Rendering parameters")
+struct RenderingParameterTests {
+    @Test("window, viewport and region parameters parse as PS3.18 writes them; malformed ones give nil")
+    func parameters() throws {
+        #expect(VOIWindow(parameter: "40,400") == VOIWindow(center: 40, width: 400, function: .linear))
+        #expect(VOIWindow(parameter: "-600, 1500, linear-exact") == VOIWindow(center: -600, width: 1500, function: .linearExact))
+        #expect(VOIWindow(parameter: "40,400,SIGMOID")?.function == .sigmoid)
+        #expect(VOIWindow(parameter: "40,0") == nil)
+        #expect(VOIWindow(parameter: "40") == nil)
+        #expect(VOIWindow(parameter: "40,400,gamma") == nil)
+        #expect(VOIWindow(parameter: "nan,400") == nil)
+        #expect(Viewport(parameter: "256,256") == Viewport(width: 256, height: 256))
+        #expect(Viewport(parameter: ",128") == Viewport(width: nil, height: 128))
+        #expect(Viewport(parameter: ",") == nil)
+        #expect(Viewport(parameter: "0,10") == nil)
+        #expect(Viewport(parameter: "a,10") == nil)
+        #expect(RenderRegion(parameter: "0.1,0.2,0.9,1") == RenderRegion(x1: 0.1, y1: 0.2, x2: 0.9, y2: 1))
+        #expect(RenderRegion(parameter: "0,0,1") == nil)
+        #expect(RenderRegion(parameter: "0.5,0,0.5,1") == nil)
     }
 }
