@@ -2,9 +2,12 @@ import DicomArchive
 import DicomCore
 import DicomTestSupport
 import Foundation
+import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
+import Logging
 import NIOCore
+import NIOEmbedded
+import Synchronization
 @testable import WadoGateway
 
 /// A gateway on a fresh archive in the temporary directory, removed when the value goes away.
@@ -23,8 +26,8 @@ final class GatewayFixture: @unchecked Sendable {
     deinit { try? FileManager.default.removeItem(atPath: root) }
 
     /// Runs `body` against the router, no socket.
-    func test<T>(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
-        try await Application(router: gateway.makeRouter()).test(.router, body)
+    func test<T>(_ body: @escaping @Sendable (RouterClient) async throws -> T) async throws -> T {
+        try await body(RouterClient(responder: gateway.makeRouter().buildResponder()))
     }
 
     /// Stores `ds` through the archive's ingest path (as C-STORE does); returns the stored bytes.
@@ -106,4 +109,49 @@ func multipartParts(_ body: ByteBuffer, contentType: String?) throws -> [([Strin
         }
     }
     return parts
+}
+
+/// Requests straight into the router's responder, as the server would hand them over (no socket,
+/// no HTTP parsing); the response body is collected whole.
+struct RouterClient: Sendable {
+    let responder: any HTTPResponder<BasicRequestContext>
+
+    struct Response: Sendable {
+        var status: HTTPResponse.Status
+        var headers: HTTPFields
+        var body: ByteBuffer
+    }
+
+    @discardableResult
+    func execute<T>(uri: String, method: HTTPRequest.Method, headers: HTTPFields = [:], body: ByteBuffer? = nil,
+                    _ check: @Sendable (Response) async throws -> T = { $0 }) async throws -> T {
+        var headers = headers
+        if let body { headers[.contentLength] = String(body.readableBytes) }
+        let request = Request(head: HTTPRequest(method: method, scheme: "http", authority: "localhost", path: uri, headerFields: headers),
+                              body: RequestBody(buffer: body ?? ByteBuffer()))
+        let context = BasicRequestContext(source: ApplicationRequestContextSource(channel: NIOAsyncTestingChannel(),
+                                                                                  logger: Logger(label: "test")))
+        let response: Hummingbird.Response
+        do {
+            response = try await responder.respond(to: request, context: context)
+        } catch let error as any HTTPResponseError {
+            response = try error.response(from: request, context: context)
+        }
+        let collector = Collector()
+        try await response.body.write(collector)
+        return try await check(Response(status: response.status, headers: response.headers, body: collector.buffer))
+    }
+
+    final class Collector: ResponseBodyWriter, Sendable {
+        private let state = Mutex(ByteBuffer())
+        var buffer: ByteBuffer { state.withLock { $0 } }
+        func write(_ buffer: ByteBuffer) async throws {
+            var b = buffer
+            state.withLock { $0.writeBuffer(&b) }
+        }
+        func write(contentsOf buffers: some Sequence<ByteBuffer>) async throws {
+            for b in buffers { try await write(b) }
+        }
+        func finish(_ trailingHeaders: HTTPFields?) async throws {}
+    }
 }

@@ -3,7 +3,7 @@ import DicomCore
 import Foundation
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
+
 import NIOCore
 import Testing
 @testable import WadoGateway
