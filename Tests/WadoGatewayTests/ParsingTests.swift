@@ -99,3 +99,19 @@ struct ParsingTests {
         #expect(throws: DicomWebError.self) { try qido(.study, [("fuzzymatching", "maybe")]) }
     }
 }
+
+@Suite("Range requests")
+struct RangeTests {
+    @Test("bytes=a-b, a-, -n; past the end 416; several ranges or garbage ignored")
+    func parse() {
+        #expect(ByteRange.parse("bytes=0-99", length: 1000) == .range(0, 99))
+        #expect(ByteRange.parse("bytes=900-", length: 1000) == .range(900, 999))
+        #expect(ByteRange.parse("bytes=-100", length: 1000) == .range(900, 999))
+        #expect(ByteRange.parse("bytes=990-5000", length: 1000) == .range(990, 999))
+        #expect(ByteRange.parse("bytes=1000-", length: 1000) == .unsatisfiable)
+        #expect(ByteRange.parse("bytes=0-1,5-6", length: 1000) == .ignore)
+        #expect(ByteRange.parse("items=0-1", length: 1000) == .ignore)
+        #expect(ByteRange.parse("bytes=5-1", length: 1000) == .ignore)
+        #expect(ByteRange.parse(nil, length: 1000) == .ignore)
+    }
+}

@@ -98,6 +98,15 @@ struct RouteTests {
                 let all = Sample.pixels(frames: 3)
                 #expect(parts.map(\.1) == [Array(all[32..<48]), Array(all[0..<16])])
             }
+            let whole = try await client.execute(uri: "\(instance)/frames/2", method: .get) { $0.body }
+            try await client.execute(uri: "\(instance)/frames/2", method: .get, headers: [.range: "bytes=0-9"]) { r in
+                #expect(r.status == .partialContent)
+                #expect(r.headers[.contentRange] == "bytes 0-9/\(whole.readableBytes)")
+                #expect(r.body.bytes == Array(whole.readableBytesView.prefix(10)))
+            }
+            try await client.execute(uri: "\(instance)/frames/2", method: .get, headers: [.range: "bytes=\(whole.readableBytes)-"]) { r in
+                #expect(r.status == .rangeNotSatisfiable)
+            }
             for (list, status) in [("0", HTTPResponse.Status.badRequest), ("4", .notFound), ("1,,3", .badRequest), ("1000000000", .notFound)] {
                 try await client.execute(uri: "\(instance)/frames/\(list)", method: .get) { r in
                     #expect(r.status == status, "frames/\(list)")

@@ -279,6 +279,20 @@ struct RetrieveRoutes: Sendable {
         let boundary = Multipart.newBoundary()
         var headers = HTTPFields()
         headers[.contentType] = "multipart/related; type=\"\(plan.mediaType)\"; boundary=\(boundary)"
+        if request.headers[.range] != nil {
+            // A Range (progressive HTJ2K viewers ask for the first bytes of a frame) applies to
+            // the body as it would be sent: built whole, then cut (RFC 9110 §14).
+            var whole = ByteBuffer()
+            for (i, n) in numbers.enumerated() {
+                let bytes = i == 0 ? first : try await frames.bytes(of: n, plan: plan)
+                whole.writeString(Multipart.partHeader(boundary: boundary, contentType: plan.partContentType))
+                whole.writeBytes(bytes)
+                whole.writeString("\r\n")
+            }
+            whole.writeString(Multipart.closing(boundary: boundary))
+            return ByteRange.response(request, body: whole, headers: headers)
+        }
+        headers[.acceptRanges] = "bytes"
         let body = ResponseBody { writer in
             for (i, n) in numbers.enumerated() {
                 let bytes = i == 0 ? first : try await frames.bytes(of: n, plan: plan)
@@ -318,7 +332,7 @@ struct RetrieveRoutes: Sendable {
         var buffer = ByteBuffer(string: Multipart.partHeader(boundary: boundary, contentType: "application/octet-stream"))
         buffer.writeBytes(bytes)
         buffer.writeString("\r\n" + Multipart.closing(boundary: boundary))
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: buffer))
+        return ByteRange.response(request, body: buffer, headers: headers)
     }
 
     /// "00282000" or "00540016/0/00181072": tags and item indexes, as our BulkDataURIs write them.
