@@ -58,22 +58,16 @@ struct RenderedRoutes: Sendable {
             let value = String(raw)
             switch key {
             case "window":
-                let v = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                guard v.count == 2 || v.count == 3, let c = Double(v[0]), let w = Double(v[1]), w > 0, c.isFinite, w.isFinite else {
-                    throw .badRequest("window is center,width[,function] with width > 0 (PS3.18 §8.3.5.1.3)")
+                guard let window = VOIWindow(parameter: value) else {
+                    throw .badRequest("window is center,width[,linear|linear-exact|sigmoid] with width > 0 (PS3.18 §8.3.5.1.3)")
                 }
-                var function = VOILUTFunction.linear
-                if v.count == 3 {
-                    guard let f = VOILUTFunction(term: v[2]) else { throw .badRequest("window function \(v[2].prefix(20)) is not linear, linear-exact or sigmoid") }
-                    function = f
-                }
-                options.window = VOIWindow(center: c, width: w, function: function)
+                options.window = window
             case "viewport":
-                let v = value.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-                guard v.count == 2 || v.count == 6 else { throw .badRequest("viewport is vw,vh[,sx,sy,sw,sh] (PS3.18 §8.3.5.1.2)") }
-                let w = v[0].isEmpty ? nil : Int(v[0]), h = v[1].isEmpty ? nil : Int(v[1])
-                guard w != nil || h != nil, (w ?? 1) > 0, (h ?? 1) > 0 else { throw .badRequest("viewport sizes must be positive integers") }
-                options.viewport = Viewport(width: w, height: h, enlarges: true)
+                // PS3.18 §8.3.5.1.2: vw,vh (the source rectangle sx,sy,sw,sh is not supported).
+                guard let viewport = Viewport(parameter: value) else {
+                    throw .badRequest("viewport is vw,vh with positive sizes (PS3.18 §8.3.5.1.2)")
+                }
+                options.viewport = viewport
             case "quality":
                 guard let q = Int(value), (1...100).contains(q) else { throw .badRequest("quality is 1 to 100") }
                 quality = q

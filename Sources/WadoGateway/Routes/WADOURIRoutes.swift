@@ -82,8 +82,7 @@ struct WADOURIRoutes: Sendable {
             options.viewport = Viewport(width: columns, height: rows, enlarges: true)
         }
         if let region = p["region"] {
-            let v = region.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
-            guard v.count == 4, let r = RenderRegion(x1: v[0], y1: v[1], x2: v[2], y2: v[3]) else {
+            guard let r = RenderRegion(parameter: region) else {
                 throw DicomWebError.badRequest("region is x1,y1,x2,y2 with 0 <= x1 < x2 <= 1 and 0 <= y1 < y2 <= 1 (PS3.18 §9.1.2.4.4)")
             }
             options.region = r
