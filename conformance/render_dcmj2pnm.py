@@ -258,6 +258,16 @@ def mean_abs_diff(a: bytes, b: bytes) -> float:
         return sum(abs(x - y) for x, y in zip(a, b)) / max(1, len(a))
 
 
+def case_files(checks: Checks, label: str, root: Path | None, name: str, work: Path) -> tuple[Path, Path, Path] | None:
+    """The sample file of a case and the two PNG paths (ours, DCMTK's); a FAIL line when the sample is missing."""
+    path = root / name if root else None
+    if path is None or not path.exists():
+        checks.fail(label, f"sample file {name} not found")
+        return None
+    stem = label.replace("/", "_")
+    return path, work / f"{stem}-ours.png", work / f"{stem}-dcmtk.png"
+
+
 def main() -> int:
     args = standard_args(__doc__ or "").parse_args()
     checks = Checks()
@@ -268,12 +278,10 @@ def main() -> int:
     test_files, store = corpus_dirs()
     work = Path(tempfile.mkdtemp(prefix="dicomnode-render-"))
     for label, folder, name, ours_args, dcmtk_args in CASES:
-        root = test_files if folder == "t" else store
-        path = root / name if root else None
-        if path is None or not path.exists():
-            checks.fail(label, f"sample file {name} not found")
+        found = case_files(checks, label, test_files if folder == "t" else store, name, work)
+        if found is None:
             continue
-        ours, theirs = work / f"{label.replace('/', '_')}-ours.png", work / f"{label.replace('/', '_')}-dcmtk.png"
+        path, ours, theirs = found
         r = subprocess.run([binary, "render", str(path), "--out", str(ours), *ours_args],
                            capture_output=True, text=True, timeout=120)
         if r.returncode != 0:
@@ -305,12 +313,10 @@ def main() -> int:
         import numpy as np
         from PIL import Image
 
-        root = test_files if folder == "t" else store
-        path = root / name if root else None
-        if path is None or not path.exists():
-            checks.fail(label, f"sample file {name} not found")
+        found = case_files(checks, label, test_files if folder == "t" else store, name, work)
+        if found is None:
             continue
-        ours, theirs = work / f"{label.replace('/', '_')}-ours.png", work / f"{label.replace('/', '_')}-dcmtk.png"
+        path, ours, theirs = found
         r = subprocess.run([binary, "render", str(path), "--bits", "16", "--out", str(ours), *ours_args],
                            capture_output=True, text=True, timeout=120)
         d = subprocess.run([DCMJ2PNM, "+on2", "-O", *dcmtk_args, str(path), str(theirs)],
@@ -330,12 +336,10 @@ def main() -> int:
     for label, folder, name, ours_args, dcmtk_args, size, filter_name in RESIZE_CASES:
         from PIL import Image
 
-        root = test_files if folder == "t" else store
-        path = root / name if root else None
-        if path is None or not path.exists():
-            checks.fail(label, f"sample file {name} not found")
+        found = case_files(checks, label, test_files if folder == "t" else store, name, work)
+        if found is None:
             continue
-        ours, theirs = work / f"{label.replace('/', '_')}-ours.png", work / f"{label.replace('/', '_')}-dcmtk.png"
+        path, ours, theirs = found
         r = subprocess.run([binary, "render", str(path), "--out", str(ours), *ours_args],
                            capture_output=True, text=True, timeout=120)
         d = subprocess.run([DCMJ2PNM, "+on", "-O", *dcmtk_args, str(path), str(theirs)],
