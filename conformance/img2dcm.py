@@ -6,7 +6,10 @@
    JPEG, a PNG and a small PDF.
 2. ``dicomnode img2dcm`` wraps the JPEGs into one series of a given study (a non-ASCII patient
    name, so ISO_IR 192 is used) and the PDF into another series of the same study.
-3. ``/usr/bin/dciodvfy`` must report no error (its warnings are printed).
+3. ``/usr/bin/dciodvfy`` must report no error (its warnings are printed). One exception, printed:
+   for the 4:4:4 colour JPEG (Photometric Interpretation YBR_FULL, PS3.5 §8.2.1) the
+   "Unrecognized enumerated value <YBR_FULL>" error that dciodvfy also reports for DCMTK's own
+   JPEG Baseline Secondary Capture SC_rgb_jpeg_dcmtk.dcm from pydicom's test files.
 4. pydicom reads every file: SOP class, transfer syntax, Image Pixel attributes from the JPEG's
    frame header, the fragment equal to the JPEG bytes (not re-encoded), and the pixels decoded by
    pydicom (pylibjpeg) equal to Pillow's decode of the same JPEG within +-1 (4:2:0: upsampling is
@@ -69,12 +72,29 @@ def make_inputs(d: Path) -> dict[str, Path]:
     return files
 
 
-def dciodvfy(checks: Checks, name: str, path: Path) -> None:
+def dciodvfy_lines(path: Path) -> list[str]:
     r = subprocess.run([DCIODVFY, str(path)], capture_output=True, text=True)
-    lines = [l for l in (r.stdout + r.stderr).splitlines() if l.strip()]
-    errors = [l for l in lines if l.startswith("Error")]
-    for w in (l for l in lines if l.startswith("Warning")):
-        print(f"  dciodvfy {name}: {w}")
+    return [l.strip() for l in (r.stdout + r.stderr).splitlines() if l.strip()]
+
+
+def dcmtk_ybr_full_errors() -> set[str]:
+    """dciodvfy's errors about YBR_FULL on pydicom's SC_rgb_jpeg_dcmtk.dcm: a JPEG Baseline 4:4:4
+    Secondary Capture written by DCMTK with Photometric Interpretation YBR_FULL (PS3.5 §8.2.1 allows
+    YBR_FULL for unsubsampled YCbCr; dciodvfy's Secondary Capture table does not list it)."""
+    import pydicom
+
+    ref = Path(pydicom.__file__).parent / "data" / "test_files" / "SC_rgb_jpeg_dcmtk.dcm"
+    if not ref.exists():
+        return set()
+    return {l for l in dciodvfy_lines(ref) if l.startswith("Error") and "<YBR_FULL>" in l}
+
+
+def dciodvfy(checks: Checks, name: str, path: Path, tolerated: set[str] = frozenset()) -> None:
+    lines = dciodvfy_lines(path)
+    errors = [l for l in lines if l.startswith("Error") and l not in tolerated]
+    for w in (l for l in lines if l.startswith("Warning") or l in tolerated):
+        print(f"  dciodvfy {name}: {w}" + ("  [tolerated: dciodvfy says the same of DCMTK's SC_rgb_jpeg_dcmtk.dcm]"
+                                            if w in tolerated else ""))
     checks.check(f"dciodvfy {name}: no errors", not errors, "; ".join(errors[:4]))
 
 
@@ -126,25 +146,33 @@ def check_image(checks: Checks, name: str, dcm: Path, jpg: Path, instance: int) 
             bad.append(f"PlanarConfiguration={ds.get('PlanarConfiguration')!r}")
     checks.check(f"{name}: attributes from the JPEG frame header and the options", not bad, "; ".join(bad))
 
-    frags = list(generate_fragments(ds.PixelData))
+    frags = list(generate_fragments(ds.PixelData))[1:]     # the first item is the (empty) Basic Offset Table
     padded = jpeg + (b"\0" if len(jpeg) % 2 else b"")
     checks.check(f"{name}: one fragment holding the JPEG bytes unchanged ({len(jpeg)} bytes)",
                  len(frags) == 1 and frags[0] == padded and ds.PixelData[:8] == b"\xfe\xff\x00\xe0\x00\x00\x00\x00",
                  f"{len(frags)} fragments, first {len(frags[0]) if frags else 0} bytes")
 
-    ref = np.asarray(Image.open(jpg).convert("L" if n == 1 else "RGB")).astype(int)
+    # pydicom decodes with pylibjpeg (libjpeg, not Pillow's libjpeg-turbo), without its own YCbCr ->
+    # RGB step (its float conversion differs from libjpeg-turbo's integer one by up to 3); Pillow
+    # decodes the same JPEG to YCbCr ("draft" mode) or grey.
+    from pydicom.pixels import pixel_array
+    im = Image.open(jpg)
+    if n == 3:
+        im.draft("YCbCr", im.size)
+    ref = np.asarray(im).astype(int)
     try:
-        arr = ds.pixel_array.astype(int)    # pydicom converts YBR_FULL(_422) to RGB
+        arr = pixel_array(ds, decoding_plugin="pylibjpeg", as_rgb=False).astype(int)
     except Exception as e:  # noqa: BLE001
-        checks.fail(f"{name}: pydicom decodes the pixels", repr(e))
+        checks.fail(f"{name}: pydicom (pylibjpeg) decodes the pixels", repr(e))
         return
     if arr.shape != ref.shape:
         checks.fail(f"{name}: pixels equal Pillow's decode", f"shape {arr.shape} vs {ref.shape}")
         return
     diff = np.abs(arr - ref)
-    print(f"  {name}: |pydicom - Pillow| max {diff.max()} mean {diff.mean():.3f}")
-    if name.startswith("colour420"):
-        checks.check(f"{name}: pixels equal Pillow's decode (mean diff < 1; 4:2:0 upsampling is the decoder's)",
+    print(f"  {name}: |pydicom(pylibjpeg) - Pillow| max {diff.max()} mean {diff.mean():.3f}")
+    if subsampled and sampling[0][1] > 1:
+        # 4:2:0: libjpeg and libjpeg-turbo upsample the chrominance differently ("fancy" upsampling).
+        checks.check(f"{name}: pixels equal Pillow's decode (4:2:0: mean diff < 1, upsampling is the decoder's)",
                      diff.mean() < 1.0, f"max {diff.max()} mean {diff.mean():.3f}")
     else:
         checks.check(f"{name}: pixels equal Pillow's decode within +-1", diff.max() <= 1,
@@ -169,6 +197,7 @@ def main() -> int:
         out_img, out_pdf = d / "out-img", d / "out-pdf"
 
         # --- images ------------------------------------------------------------------------------
+        tolerated = dcmtk_ybr_full_errors()
         jpgs = [files["grey"], files["colour420"], files["colour444"]]
         r = run([args.dicomnode, "img2dcm", *map(str, jpgs), "--out", str(out_img), "--study", STUDY,
                  "--series", SERIES_IMG, "--patient-name", PATIENT_NAME, "--patient-id", PATIENT_ID,
@@ -179,7 +208,7 @@ def main() -> int:
             dcm = out_img / (jpg.stem + ".dcm")
             if not checks.check(f"{jpg.stem}: output written", dcm.exists(), str(dcm)):
                 continue
-            dciodvfy(checks, jpg.stem, dcm)
+            dciodvfy(checks, jpg.stem, dcm, tolerated if jpg.stem == "colour444" else set())
             check_image(checks, jpg.stem, dcm, jpg, k + 1)
 
         # --- PDF ---------------------------------------------------------------------------------

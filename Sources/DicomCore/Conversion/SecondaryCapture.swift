@@ -44,6 +44,8 @@ public enum SecondaryCapture {
         // SC Equipment Module (PS3.3 §C.8.6.1): converted at a workstation.
         try ds.set(.conversionType, string: "WSD")
         if let title = context.title { try ds.set(.seriesDescription, string: title) }
+        // General Series Module: Laterality is Type 2C (a paired body part); not known here, so present and empty.
+        ds[.laterality] = DataElement(.laterality, .CS, bytes: [])
         // General Image Module (PS3.3 §C.7.6.1): Patient Orientation is Type 2C, empty here (not known).
         ds[.patientOrientation] = DataElement(.patientOrientation, .CS, bytes: [])
         // Image Pixel Module (PS3.3 §C.7.6.3) from the frame header; encapsulated colour is planar 0 (PS3.5 §8.2).
