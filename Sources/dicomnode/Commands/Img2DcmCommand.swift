@@ -80,7 +80,7 @@ struct Img2DcmCommand: ParsableCommand {
             }
         }
 
-        var failed = false
+        var failed = false, written = 0
         for (k, input) in inputs.enumerated() {
             let name = URL(fileURLWithPath: input).deletingPathExtension().lastPathComponent
             let path = toDirectory ? URL(fileURLWithPath: out).appendingPathComponent(name + ".dcm").path : out
@@ -96,12 +96,13 @@ struct Img2DcmCommand: ParsableCommand {
                                : try SecondaryCapture.image(jpeg: [UInt8](data), instanceNumber: k + 1, context: c)
                 try file.write(to: path, options: .normalized)
                 print("\(input) -> \(path) \(file.dataSet.string(.sopInstanceUID) ?? "")")
+                written += 1
             } catch {
                 printError("\(input): \(error)")
                 failed = true
             }
         }
-        print("study \(context.studyInstanceUID) series \(context.seriesInstanceUID)")
+        if written > 0 { print("study \(context.studyInstanceUID) series \(context.seriesInstanceUID)") }
         if failed { throw ExitCode(1) }
     }
 
