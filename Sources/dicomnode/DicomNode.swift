@@ -10,7 +10,7 @@ struct DicomNode: AsyncParsableCommand {
         subcommands: [ServeCommand.self, EchoCommand.self, StoreCommand.self, FindCommand.self, MoveCommand.self, GetCommand.self,
                       ImportCommand.self, CheckCommand.self, DumpCommand.self, JSONCommand.self, XMLCommand.self,
                       ConvertCommand.self, WorklistCommand.self, TranscodeCommand.self, RenderCommand.self,
-                      BenchCodecCommand.self, BenchCodecLibCommand.self]
+                      BenchCodecCommand.self, BenchCodecLibCommand.self, Img2DcmCommand.self]
     )
 }
 
