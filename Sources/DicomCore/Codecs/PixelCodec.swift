@@ -51,11 +51,18 @@ public struct FrameDescriptor: Sendable, Equatable {
                   photometricInterpretation: dataSet.string(.photometricInterpretation) ?? (samples == 1 ? "MONOCHROME2" : "RGB"))
     }
 
-    /// Bytes of one frame in native (uncompressed, little endian) encoding, PS3.5 §8.1.1. Native
-    /// YBR_FULL_422 holds two samples per pixel (Y1 Y2 Cb Cr, PS3.3 §C.7.6.3.1.2).
+    /// Bytes of one frame of `samplesPerPixel` samples per pixel in native (uncompressed, little
+    /// endian) encoding, PS3.5 §8.1.1: what codecs take and give.
     public var nativeFrameLength: Int {
-        let samples = photometricInterpretation == "YBR_FULL_422" && samplesPerPixel == 3 ? 2 : samplesPerPixel
-        let bits = rows * columns * samples * bitsAllocated
+        let bits = rows * columns * samplesPerPixel * bitsAllocated
+        return bitsAllocated == 1 ? (bits + 7) / 8 : bits / 8
+    }
+
+    /// Bytes of one frame as native Pixel Data holds it: native YBR_FULL_422 stores two samples per
+    /// pixel (Y1 Y2 Cb Cr, PS3.3 §C.7.6.3.1.2); every other layout is `nativeFrameLength`.
+    public var storedNativeFrameLength: Int {
+        guard photometricInterpretation == "YBR_FULL_422" && samplesPerPixel == 3 else { return nativeFrameLength }
+        let bits = rows * columns * 2 * bitsAllocated
         return bitsAllocated == 1 ? (bits + 7) / 8 : bits / 8
     }
 }

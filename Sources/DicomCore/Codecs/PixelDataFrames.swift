@@ -282,7 +282,7 @@ public struct PixelDataFrames: Sendable {
             if usedBits != 0 { out[outCount - 1] &= UInt8((1 << usedBits) - 1) }
             return out
         }
-        let length = UInt64(d.nativeFrameLength)
+        let length = UInt64(d.storedNativeFrameLength)
         return try read(source, from: UInt64(number - 1) * length, count: Int(length), frame: number)
     }
 

@@ -3,10 +3,14 @@
 import Foundation
 
 enum Multipart {
-    /// A fresh boundary: 32 random hex digits.
+    /// A fresh boundary: 32 random hex digits (always 42 characters, so a body's length does not
+    /// depend on the draw).
     static func newBoundary() -> String {
         var g = SystemRandomNumberGenerator()
-        return "dicomnode-" + (0..<2).map { _ in String(g.next() as UInt64, radix: 16) }.joined()
+        return "dicomnode-" + (0..<2).map { _ in
+            let hex = String(g.next() as UInt64, radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }.joined()
     }
 
     /// The delimiter and headers that open a part (RFC 2046 §5.1.1).

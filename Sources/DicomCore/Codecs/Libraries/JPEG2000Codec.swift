@@ -114,9 +114,17 @@ public struct JPEG2000Codec: PixelCodec {
     static func checkMarkerSegments(_ s: [UInt8]) throws(CodecError) {
         func u16(_ i: Int) -> Int { Int(s[i]) << 8 | Int(s[i + 1]) }
         var i = 2
+        var hasCOD = false, hasQCD = false
         while true {
             guard i + 4 <= s.count, s[i] == 0xFF else { throw CodecError(.corrupt, "J2K main header ends early at byte \(i)") }
-            if s[i + 1] == 0x90 { break }   // SOT: the first tile-part
+            if s[i + 1] == 0x90 {   // SOT: the first tile-part
+                // ISO/IEC 15444-1 Table A.2: COD and QCD are required in the main header. (OpenJPEG
+                // 2.5.0 reads past its stream buffer on a header without them: a fuzz finding.)
+                guard hasCOD, hasQCD else { throw CodecError(.corrupt, "J2K main header without COD or QCD") }
+                break
+            }
+            if s[i + 1] == 0x52 { hasCOD = true }
+            if s[i + 1] == 0x5C { hasQCD = true }
             let length = u16(i + 2)
             guard length >= 2, i + 2 + length <= s.count else {
                 throw CodecError(.corrupt, "J2K marker FF\(String(s[i + 1], radix: 16, uppercase: true)) at byte \(i) runs past the codestream")

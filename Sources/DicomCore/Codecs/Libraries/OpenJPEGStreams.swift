@@ -16,7 +16,9 @@ final class OpenJPEGInput {
 
     /// A read stream over this input; the caller keeps `self` alive until the stream is destroyed.
     func makeStream() -> UnsafeMutablePointer<opj_stream_t?>? {
-        guard let stream = opj_stream_create(1 << 16, 1) else { return nil }
+        // OpenJPEG's own chunk size (OPJ_J2K_STREAM_CHUNK_SIZE): a 1 MiB buffer is mmapped with
+        // slack after it, which a stray over-read of a corrupt stream lands in.
+        guard let stream = opj_stream_create(1 << 20, 1) else { return nil }
         opj_stream_set_user_data(stream, Unmanaged.passUnretained(self).toOpaque(), nil)
         opj_stream_set_user_data_length(stream, UInt64(count))
         opj_stream_set_read_function(stream) { buffer, n, user in
