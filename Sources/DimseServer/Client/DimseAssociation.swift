@@ -218,7 +218,7 @@ public final class DimseAssociation: Sendable {
         } else {
             var chosen: (AcceptedContext, DicomFile)?
             var lastError: (any Error)?
-            for c in candidates {
+            for c in candidates.transcodingTargets() {
                 do {
                     chosen = (c, try Transcoder.transcode(file, to: TransferSyntax(uid: c.transferSyntax)))
                     break

@@ -35,7 +35,7 @@ public struct QueryRetrieveGetProvider: DimseServiceProvider {
             return (same, try file.dataSetBytesForNetwork())
         }
         var lastError: (any Error)?
-        for c in candidates {
+        for c in candidates.transcodingTargets() {
             do {
                 let converted = try Transcoder.transcode(file, to: TransferSyntax(uid: c.transferSyntax))
                 return (c, try converted.dataSetBytesForNetwork())
