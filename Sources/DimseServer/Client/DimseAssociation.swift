@@ -43,6 +43,9 @@ public struct RemoteAE: Sendable, Hashable, CustomStringConvertible {
 /// one after the other (asynchronous operations window 1).
 public final class DimseAssociation: Sendable {
     public let accepted: [AcceptedContext]
+    /// The SCP/SCU role selections the acceptor returned (PS3.7 §D.3.3.4); absent ones mean the
+    /// default roles (we are the SCU).
+    public let acceptedRoles: [RoleSelection]
     public let peerMaxPDULength: UInt32
     public let remote: RemoteAE
     private let channel: any Channel
@@ -50,10 +53,11 @@ public final class DimseAssociation: Sendable {
     /// How long to wait for a response (the "DIMSE timeout" of other implementations).
     public let responseTimeout: Duration
 
-    private init(channel: any Channel, accepted: [AcceptedContext], peerMaxPDULength: UInt32, remote: RemoteAE,
-                 responseTimeout: Duration) {
+    private init(channel: any Channel, accepted: [AcceptedContext], acceptedRoles: [RoleSelection], peerMaxPDULength: UInt32,
+                 remote: RemoteAE, responseTimeout: Duration) {
         self.channel = channel
         self.accepted = accepted
+        self.acceptedRoles = acceptedRoles
         self.peerMaxPDULength = peerMaxPDULength
         self.remote = remote
         self.responseTimeout = responseTimeout
@@ -107,7 +111,8 @@ public final class DimseAssociation: Sendable {
             guard let p = proposed.first(where: { $0.id == result.id }), let ts = result.transferSyntax else { continue }
             accepted.append(AcceptedContext(id: result.id, abstractSyntax: p.abstractSyntax, transferSyntax: ts))
         }
-        return DimseAssociation(channel: channel, accepted: accepted, peerMaxPDULength: ac.userInformation.maximumLength ?? 0,
+        return DimseAssociation(channel: channel, accepted: accepted, acceptedRoles: ac.userInformation.roleSelections,
+                                peerMaxPDULength: ac.userInformation.maximumLength ?? 0,
                                 remote: remote, responseTimeout: responseTimeout)
     }
 
@@ -150,6 +155,30 @@ public final class DimseAssociation: Sendable {
         c.affectedSOPClassUID = UID.verification
         c.commandDataSetType = CommandSet.noDataSet
         let rsp = try await send(command: c, dataSet: nil, contextID: context.id)
+        return rsp.status ?? .processingFailure
+    }
+
+    /// N-EVENT-REPORT (PS3.7 §10.1.1) of ours, as the SCP of `sopClassUID` (Storage Commitment's
+    /// report on an association we opened, PS3.4 §J.3.3): the event information is encoded in the
+    /// accepted context's transfer syntax.
+    /// - Returns: the peer's N-EVENT-REPORT-RSP status.
+    /// - Throws: `AssociationError.noContext` when the SOP class was not accepted.
+    public func eventReport(sopClassUID: String, sopInstanceUID: String, eventTypeID: UInt16,
+                            eventInformation: DataSet) async throws -> DimseStatus {
+        guard let context = accepted.first(where: { $0.abstractSyntax == sopClassUID }) else {
+            throw AssociationError.noContext(UIDRegistry.name(for: sopClassUID) ?? sopClassUID)
+        }
+        var c = CommandSet()
+        c.commandField = .nEventReportRQ
+        c.messageID = messageID()
+        c.affectedSOPClassUID = sopClassUID
+        c.affectedSOPInstanceUID = sopInstanceUID
+        c.setUInt16(0x1002, eventTypeID)                 // Event Type ID, PS3.7 Table 10.1-1
+        c.commandDataSetType = CommandSet.dataSetPresent
+        let bytes = try DimseDataSetCoding.encode(eventInformation, transferSyntax: context.transferSyntax)
+        var buffer = channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        let rsp = try await send(command: c, dataSet: buffer, contextID: context.id)
         return rsp.status ?? .processingFailure
     }
 

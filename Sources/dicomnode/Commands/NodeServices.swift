@@ -20,12 +20,25 @@ enum NodeServices {
             storage: ArchiveStorageProvider(archive: archive, aeTitle: config.aeTitle),
             providers: [
                 QueryRetrieveFindProvider(index: archive.index, settings: qr, logger: Logger(label: "dicomnode.find")),
-                StorageCommitmentProvider(index: archive.index, aeTitle: config.aeTitle, logger: Logger(label: "dicomnode.stgcmt")),
+                StorageCommitmentProvider(index: archive.index, settings: storageCommitment(config: config, known: known),
+                                          logger: Logger(label: "dicomnode.stgcmt")),
                 QueryRetrieveMoveProvider(index: archive.index, localPath: localPath, settings: qr,
                                           destinations: { known[$0] }, logger: Logger(label: "dicomnode.move")),
                 QueryRetrieveGetProvider(index: archive.index, localPath: localPath, settings: qr,
                                          logger: Logger(label: "dicomnode.get")),
             ] + worklistProviders(config: config, store: worklist))
+    }
+
+    /// PS3.4 Annex J: the report goes back to the requestor, found by its calling AE title among
+    /// the remote AEs when it must travel on a new association.
+    static func storageCommitment(config: NodeConfiguration, known: [String: RemoteAE]) -> StorageCommitmentSettings {
+        let c = config.storageCommitment
+        var s = StorageCommitmentSettings(aeTitle: config.aeTitle, remote: { known[$0] })
+        s.reportAssociation = StorageCommitmentSettings.ReportAssociation(rawValue: c.reportAssociation) ?? .same
+        s.reportTimeout = .seconds(c.reportTimeoutSeconds)
+        s.retries = c.reportRetries
+        s.retryInterval = .seconds(c.reportRetryIntervalSeconds)
+        return s
     }
 
     /// PS3.4 Annex K and F: Modality Worklist FIND and MPPS, when the worklist is enabled.

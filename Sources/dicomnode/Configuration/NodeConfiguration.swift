@@ -17,6 +17,7 @@ struct NodeConfiguration: Codable, Equatable, Sendable {
     var logging = Logging()
     var query = Query()
     var worklist = Worklist()
+    var storageCommitment = StorageCommitment()
     /// Seconds running associations get to finish after SIGTERM/SIGINT.
     var shutdownTimeoutSeconds = 30
 
@@ -174,6 +175,31 @@ struct NodeConfiguration: Codable, Equatable, Sendable {
         }
     }
 
+    /// Storage Commitment Push Model SCP (PS3.4 Annex J): where the N-EVENT-REPORT goes.
+    struct StorageCommitment: Codable, Equatable, Sendable {
+        /// "same": on the N-ACTION's association, a new one when that fails; "new": always a new
+        /// association to the requestor (which must be in remote_aes).
+        var reportAssociation = "same"
+        var reportTimeoutSeconds = 30
+        var reportRetries = 3
+        var reportRetryIntervalSeconds = 10
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case reportAssociation = "report_association"
+            case reportTimeoutSeconds = "report_timeout_seconds"
+            case reportRetries = "report_retries"
+            case reportRetryIntervalSeconds = "report_retry_interval_seconds"
+        }
+
+        init() {}
+        init(from decoder: any Decoder) throws {
+            let d = StorageCommitment(), c = try decoder.container(keyedBy: CodingKeys.self)
+            reportAssociation = try c.decodeIfPresent(String.self, forKey: .reportAssociation) ?? d.reportAssociation
+            reportTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .reportTimeoutSeconds) ?? d.reportTimeoutSeconds
+            reportRetries = try c.decodeIfPresent(Int.self, forKey: .reportRetries) ?? d.reportRetries
+            reportRetryIntervalSeconds = try c.decodeIfPresent(Int.self, forKey: .reportRetryIntervalSeconds) ?? d.reportRetryIntervalSeconds
+        }
+    }
+
     struct Logging: Codable, Equatable, Sendable {
         /// trace, debug, info, notice, warning, error, critical
         var level = "info"
@@ -191,6 +217,7 @@ struct NodeConfiguration: Codable, Equatable, Sendable {
         case dimse, http, storage
         case remoteAEs = "remote_aes"
         case logging, query, worklist
+        case storageCommitment = "storage_commitment"
         case shutdownTimeoutSeconds = "shutdown_timeout_seconds"
     }
 
@@ -208,6 +235,7 @@ struct NodeConfiguration: Codable, Equatable, Sendable {
         logging = try c.decodeIfPresent(Logging.self, forKey: .logging) ?? d.logging
         query = try c.decodeIfPresent(Query.self, forKey: .query) ?? d.query
         worklist = try c.decodeIfPresent(Worklist.self, forKey: .worklist) ?? d.worklist
+        storageCommitment = try c.decodeIfPresent(StorageCommitment.self, forKey: .storageCommitment) ?? d.storageCommitment
         shutdownTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .shutdownTimeoutSeconds) ?? d.shutdownTimeoutSeconds
     }
 
@@ -224,6 +252,7 @@ struct NodeConfiguration: Codable, Equatable, Sendable {
             case .logging: keys += Logging.CodingKeys.allCases.map { "logging.\($0.rawValue)" }
             case .query: keys += Query.CodingKeys.allCases.map { "query.\($0.rawValue)" }
             case .worklist: keys += Worklist.CodingKeys.allCases.map { "worklist.\($0.rawValue)" }
+            case .storageCommitment: keys += StorageCommitment.CodingKeys.allCases.map { "storage_commitment.\($0.rawValue)" }
             default: keys.append(k.rawValue)
             }
         }
@@ -322,6 +351,11 @@ struct NodeConfiguration: Codable, Equatable, Sendable {
         try check(http.maxResults >= 1, "http.max_results must be at least 1")
         try check((0...65535).contains(worklist.hl7Port), "worklist.hl7_port \(worklist.hl7Port) is not a TCP port (0 = off)")
         try check(worklist.expireAfterHours >= 0, "worklist.expire_after_hours must be 0 or more")
+        try check(["same", "new"].contains(storageCommitment.reportAssociation),
+                  "storage_commitment.report_association \"\(storageCommitment.reportAssociation)\" is not one of same, new")
+        try check(storageCommitment.reportTimeoutSeconds >= 1, "storage_commitment.report_timeout_seconds must be at least 1")
+        try check(storageCommitment.reportRetries >= 0, "storage_commitment.report_retries must not be negative")
+        try check(storageCommitment.reportRetryIntervalSeconds >= 0, "storage_commitment.report_retry_interval_seconds must not be negative")
         // PS3.8 §D.1: a receiver's maximum length; below 4 KiB only wastes PDUs, above 16 MiB only wastes memory.
         try check((4096...16_777_216).contains(dimse.maxPDULength), "dimse.max_pdu_length must be 4096–16777216")
         try check(dimse.maxAssociations >= 1, "dimse.max_associations must be at least 1")

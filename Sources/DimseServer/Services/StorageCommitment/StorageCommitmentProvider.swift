@@ -1,13 +1,13 @@
 // PS3.4 Annex J: the Storage Commitment Push Model SOP Class (1.2.840.10008.1.20.1), SCP role.
 // N-ACTION (Action Type 1, "Request Storage Commitment", PS3.4 §J.3.2) is answered 0000 once the
-// request is understood; the result goes back as N-EVENT-REPORT (PS3.4 §J.3.3) on the same
-// association right after the N-ACTION response: Event Type 1 when every referenced instance is
-// in the archive, 2 when some are not (Failed SOP Sequence, Failure Reason 0112 "no such object
-// instance" or 0119 "class / instance conflict", PS3.4 §J.3.3.1.1).
+// request is understood; the result goes back as N-EVENT-REPORT (PS3.4 §J.3.3): Event Type 1
+// when every referenced instance is in the archive, 2 when some are not (Failed SOP Sequence,
+// Failure Reason 0112 "no such object instance" or 0119 "class / instance conflict", PS3.4
+// §J.3.3.1.1). The report goes on the same association right after the N-ACTION response, or on
+// a new one (StorageCommitmentReporter) — as configured, and as the fallback when the requestor
+// has gone or does not answer on the same association.
 // N-ACTION statuses (PS3.7 §10.1.4.1.10): 0000; 0112 wrong SOP instance (not the well-known
 // instance); 0123 no such action type; 0120 missing attribute; 0110 processing failure.
-// Not yet done: when the requestor has released the association before the N-EVENT-REPORT, it
-// is not sent on a new association (remote_aes) — the commitment result is lost for that requestor.
 import DicomArchive
 import DicomCore
 import Logging
@@ -19,13 +19,20 @@ public struct StorageCommitmentProvider: DimseServiceProvider {
     public static let wellKnownInstanceUID = "1.2.840.10008.1.20.1.1"
 
     public let index: any ArchiveIndex
-    public let aeTitle: String
+    public let settings: StorageCommitmentSettings
+    let reporter: StorageCommitmentReporter
     let logger: Logger
+    public var aeTitle: String { settings.aeTitle }
+
+    public init(index: any ArchiveIndex, settings: StorageCommitmentSettings, logger: Logger = Logger(label: "dicomnode.stgcmt")) {
+        self.index = index
+        self.settings = settings
+        self.reporter = StorageCommitmentReporter(settings: settings, logger: logger)
+        self.logger = logger
+    }
 
     public init(index: any ArchiveIndex, aeTitle: String, logger: Logger = Logger(label: "dicomnode.stgcmt")) {
-        self.index = index
-        self.aeTitle = aeTitle
-        self.logger = logger
+        self.init(index: index, settings: StorageCommitmentSettings(aeTitle: aeTitle), logger: logger)
     }
 
     public var abstractSyntaxes: Set<String> { [Self.sopClassUID] }
@@ -84,35 +91,54 @@ public struct StorageCommitmentProvider: DimseServiceProvider {
                 return failure(.processingFailure, "the index could not be read")
             }
         }
-        var report = DataSet()
+        var reportDataSet = DataSet()
         do {
-            try report.set(Self.transactionUID, string: transaction, vr: .UI)
-            if !committed.isEmpty { report.set(Self.referencedSOPSequence, sequence: committed) }
-            if !failed.isEmpty { report.set(Self.failedSOPSequence, sequence: failed) }
+            try reportDataSet.set(Self.transactionUID, string: transaction, vr: .UI)
+            if !committed.isEmpty { reportDataSet.set(Self.referencedSOPSequence, sequence: committed) }
+            if !failed.isEmpty { reportDataSet.set(Self.failedSOPSequence, sequence: failed) }
         } catch {
             return failure(.processingFailure, "the event report could not be built")
         }
-        // The N-ACTION response first, then the N-EVENT-REPORT on the same association.
+        let report = StorageCommitmentReport(transactionUID: transaction, eventTypeID: failed.isEmpty ? 1 : 2,
+                                             eventInformation: reportDataSet)
+        let meta: Logger.Metadata = ["assoc": "\(operation.association.id)", "transaction": "\(transaction)",
+                                     "committed": "\(committed.count)", "failed": "\(failed.count)"]
+        // The N-ACTION response first (PS3.4 §J.3.2), then the report.
         do {
             try await operation.send(rsp)
         } catch {
-            return .alreadySent                          // the association went away
+            // The requestor went away before the response: a report on a new association would
+            // answer a request it does not know was received; it will ask again.
+            return .alreadySent
+        }
+        let requestor = settings.remote(operation.association.callingAETitle)
+        if settings.reportAssociation == .new, let requestor {
+            logger.info("storage commitment: report goes on a new association to \(requestor)", metadata: meta)
+            reporter.submit(report, to: requestor)
+            return .alreadySent
         }
         var event = CommandSet()
         event.commandField = .nEventReportRQ
         event.affectedSOPClassUID = Self.sopClassUID
         event.affectedSOPInstanceUID = Self.wellKnownInstanceUID
-        event.setUInt16(0x1002, failed.isEmpty ? 1 : 2)   // Event Type ID, PS3.4 §J.3.3
+        event.setUInt16(0x1002, report.eventTypeID)   // Event Type ID, PS3.4 §J.3.3
         do {
-            let bytes = try DimseDataSetCoding.encode(report, transferSyntax: request.context.transferSyntax)
+            let bytes = try DimseDataSetCoding.encode(reportDataSet, transferSyntax: request.context.transferSyntax)
+            let seconds = settings.reportTimeout.components.seconds
             let answer = try await operation.sendRequest(event, dataSet: bytes, contextID: request.context.id,
-                                                         timeout: .seconds(30))
+                                                         timeout: .seconds(max(1, seconds)))
             logger.info("storage commitment: N-EVENT-REPORT answered \(answer.status.map { String($0.rawValue, radix: 16) } ?? "?")",
-                        metadata: ["assoc": "\(operation.association.id)", "committed": "\(committed.count)",
-                                   "failed": "\(failed.count)"])
+                        metadata: meta)
         } catch {
-            logger.notice("storage commitment: N-EVENT-REPORT not delivered: \(error)",
-                          metadata: ["assoc": "\(operation.association.id)"])
+            if let requestor {
+                logger.notice("storage commitment: N-EVENT-REPORT not delivered on the same association (\(error)); trying a new association to \(requestor)",
+                              metadata: meta)
+                reporter.submit(report, to: requestor)
+            } else {
+                let calling = operation.association.callingAETitle
+                logger.warning("storage commitment: N-EVENT-REPORT not delivered (\(error)); \(calling) is not a configured remote AE, so the result is lost until it asks again",
+                               metadata: meta)
+            }
         }
         return .alreadySent
     }
