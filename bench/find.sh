@@ -112,7 +112,7 @@ if [ "$SKIP_LARGE" -eq 0 ]; then
   DATA="$WORK/large-data"
   PORT=$(free_port)
   log "creating the schema: dicomnode serve once on an empty $DATA ..."
-  start_bg "$WORK/large-serve-0.log" "$DICOMNODE" serve --aet DICOMNODE --port "$PORT" --data "$DATA"
+  start_bg "$WORK/large-serve-0.log" "$DICOMNODE" serve --aet DICOMNODE --port "$PORT" --http-port "$(free_port)" --data "$DATA"
   wait_echo "$PORT" DICOMNODE || die "dicomnode did not answer C-ECHO (see $WORK/large-serve-0.log)"
   stop_pid "$LAST_PID"
   log "bulk-inserting $INSTANCES instances into $DATA/index.sqlite ..."
@@ -121,7 +121,7 @@ if [ "$SKIP_LARGE" -eq 0 ]; then
   t1=$(now)
   echo "index: $GEN (total $(elapsed "$t0" "$t1") s, $(du -sh "$DATA/index.sqlite" | cut -f1))"
   t0=$(now)
-  start_bg "$WORK/large-serve.log" "$DICOMNODE" serve --aet DICOMNODE --port "$PORT" --data "$DATA"
+  start_bg "$WORK/large-serve.log" "$DICOMNODE" serve --aet DICOMNODE --port "$PORT" --http-port "$(free_port)" --data "$DATA"
   wait_echo "$PORT" DICOMNODE || die "dicomnode did not start on the large index (see $WORK/large-serve.log)"
   t1=$(now)
   echo "dicomnode serve answered C-ECHO $(elapsed "$t0" "$t1") s after start on the large index"
@@ -143,7 +143,7 @@ if [ "$SKIP_COMPARE" -eq 0 ]; then
 
   # dicomnode
   DN_PORT=$(free_port)
-  start_bg "$WORK/dicomnode.log" "$DICOMNODE" serve --aet DICOMNODE --port "$DN_PORT" --data "$WORK/dn-data"
+  start_bg "$WORK/dicomnode.log" "$DICOMNODE" serve --aet DICOMNODE --port "$DN_PORT" --http-port "$(free_port)" --data "$WORK/dn-data"
   DN_PID=$LAST_PID
   wait_echo "$DN_PORT" DICOMNODE || die "dicomnode did not answer C-ECHO"
   t0=$(now)

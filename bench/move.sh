@@ -6,10 +6,14 @@
 # response), the medians, MB/s and the ratio dcmqrscp/dicomnode (> 1: dicomnode is faster).
 # storescp writes to a tmpfs-backed directory when /dev/shm exists (--ignore drops nothing: the
 # files are received and written), so that the receiver's disk is not what is measured.
+# Each round also times /usr/bin/storescu sending the same files straight to that storescp: the
+# receiver's own ceiling, which no C-MOVE SCP can beat; the best ratio any SCP could reach is
+# printed next to the measured one.
 # A benchmark, not a test: CI does not run it. Work files under BENCH_DIR, removed at the end.
 #
 #   bench/move.sh [--dicomnode PATH]
-#   env: MOVE_BENCH_SLICES (500), MOVE_BENCH_ROUNDS (5), DICOMNODE, BENCH_DIR, KEEP_BENCH_DIR=1
+#   env: MOVE_BENCH_SLICES (500), MOVE_BENCH_ROUNDS (5), DICOMNODE, BENCH_DIR, KEEP_BENCH_DIR=1,
+#        STORESCP_OPTS (extra storescp options, e.g. "+B -pdu 131072": bit-preserving, 128 KiB PDUs)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -62,12 +66,12 @@ BYTES=$(du -sb "$WORK/series" | cut -f1)
 # The receiver: one storescp, AE STORESCP, into a fresh directory per round.
 RECV_PORT=$(free_port)
 mkdir -p "$RECV_BASE/recv"
-start_bg "$WORK/storescp.log" "$STORESCP" -aet STORESCP -od "$RECV_BASE/recv" +xa "$RECV_PORT"
+start_bg "$WORK/storescp.log" "$STORESCP" -aet STORESCP -od "$RECV_BASE/recv" +xa ${STORESCP_OPTS:-} "$RECV_PORT"
 wait_echo "$RECV_PORT" STORESCP || die "storescp did not start"
 
 # dicomnode
 DN_PORT=$(free_port)
-start_bg "$WORK/dicomnode.log" "$DICOMNODE" serve --data "$WORK/dn-data" --port "$DN_PORT" --log-level warning \
+start_bg "$WORK/dicomnode.log" "$DICOMNODE" serve --data "$WORK/dn-data" --port "$DN_PORT" --http-port "$(free_port)" --log-level warning \
   --remote "STORESCP@127.0.0.1:$RECV_PORT"
 wait_echo "$DN_PORT" DICOMNODE || die "dicomnode did not start"
 "$DICOMNODE" store --to "DICOMNODE@127.0.0.1:$DN_PORT" "$WORK/series" > "$WORK/dn-store.out" 2>&1 || die "store into dicomnode failed"
@@ -107,17 +111,27 @@ move_once() {  # NAME AET PORT → prints seconds; checks the receiver got every
   awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
 }
 
-DN_TIMES=() QR_TIMES=()
+ceiling_once() {  # storescu straight to the receiver: prints seconds
+  rm -rf "$RECV_BASE/recv" && mkdir -p "$RECV_BASE/recv"
+  local t0 t1
+  t0=$(now)
+  "$STORESCU" -aec STORESCP +sd +r 127.0.0.1 "$RECV_PORT" "$WORK/series" > "$WORK/ceiling.out" 2>&1 || die "storescu to storescp failed"
+  t1=$(now)
+  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
+}
+
+DN_TIMES=() QR_TIMES=() CEIL_TIMES=()
 for r in $(seq 1 "$ROUNDS"); do
-  d=$(move_once dicomnode DICOMNODE "$DN_PORT"); q=$(move_once dcmqrscp QRSCP "$QR_PORT")
-  echo "round $r: dicomnode ${d} s   dcmqrscp ${q} s"
-  DN_TIMES+=("$d"); QR_TIMES+=("$q")
+  d=$(move_once dicomnode DICOMNODE "$DN_PORT"); q=$(move_once dcmqrscp QRSCP "$QR_PORT"); c=$(ceiling_once)
+  echo "round $r: dicomnode ${d} s   dcmqrscp ${q} s   storescu→storescp ${c} s"
+  DN_TIMES+=("$d"); QR_TIMES+=("$q"); CEIL_TIMES+=("$c")
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-DN_MED=$(median "${DN_TIMES[@]}"); QR_MED=$(median "${QR_TIMES[@]}")
-awk -v d="$DN_MED" -v q="$QR_MED" -v b="$BYTES" -v n="$SLICES" 'BEGIN {
+DN_MED=$(median "${DN_TIMES[@]}"); QR_MED=$(median "${QR_TIMES[@]}"); CEIL_MED=$(median "${CEIL_TIMES[@]}")
+awk -v d="$DN_MED" -v q="$QR_MED" -v c="$CEIL_MED" -v b="$BYTES" -v n="$SLICES" 'BEGIN {
   printf "C-MOVE of %d slices (%.0f MB) to storescp, median of rounds:\n", n, b / 1e6
   printf "  dicomnode %.3f s (%.0f MB/s, %.0f instances/s)\n", d, b / 1e6 / d, n / d
   printf "  dcmqrscp  %.3f s (%.0f MB/s, %.0f instances/s)\n", q, b / 1e6 / q, n / q
-  printf "  ratio dcmqrscp/dicomnode: %.2fx (> 1: dicomnode is faster)\n", q / d
+  printf "  storescu→storescp (the receiver'"'"'s ceiling) %.3f s (%.0f MB/s)\n", c, b / 1e6 / c
+  printf "  ratio dcmqrscp/dicomnode: %.2fx (> 1: dicomnode is faster); the ceiling allows at most %.2fx\n", q / d, q / c
 }'

@@ -193,7 +193,7 @@ rm -rf "$STORE/fsync"
 # --- (a) dicomnode --------------------------------------------------------------------------
 PORT=$(free_port)
 log "dicomnode serve on $PORT ..."
-start_server dicomnode "$DICOMNODE" serve --aet DICOMNODE --port "$PORT" --data "$STORE/dicomnode-data"
+start_server dicomnode "$DICOMNODE" serve --aet DICOMNODE --port "$PORT" --http-port "$(free_port)" --data "$STORE/dicomnode-data"
 wait_echo "$PORT" DICOMNODE || die "dicomnode did not answer C-ECHO (see $STORE/dicomnode.log)"
 count_dicomnode() {
   "$PYTHON" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from instance").fetchone()[0])' \
