@@ -62,6 +62,8 @@ public final class Archive: Sendable {
     /// The previous process that had this archive open did not close it (crash, kill -9, power
     /// loss): an object file may have been renamed into `objects/` without its index row.
     public let previousRunEndedUncleanly: Bool
+    /// The preview policy's worker, when the policy names any syntax.
+    let previews: PreviewQueue?
 
     /// Opens the archive at `configuration.root`: creates `objects/`, `incoming/`, `quarantine/`,
     /// opens and migrates `index.sqlite`, removes stale files in `incoming/`.
@@ -98,6 +100,7 @@ public final class Archive: Sendable {
         self.logger = logger
         self.lockDescriptor = lockDescriptor
         self.previousRunEndedUncleanly = lockDescriptor >= 0 && Self.readState(lockDescriptor) == Self.stateOpen
+        self.previews = configuration.previewOnIngest.isEmpty ? nil : PreviewQueue()
         if lockDescriptor >= 0 { try Self.writeState(lockDescriptor, Self.stateOpen, durable: configuration.durable) }
         self.committer = GroupCommitter(index: index)
         self.blockingCommitter = (index as? any SynchronousArchiveIndex).map { BlockingGroupCommitter(index: $0) }
@@ -105,6 +108,7 @@ public final class Archive: Sendable {
         if stale > 0 {
             logger.info("removed stale staging files", metadata: ["count": "\(stale)"])
         }
+        previews?.start { [weak self] job in await self?.runPreview(job) }
     }
 
     deinit {
@@ -371,9 +375,11 @@ public final class Archive: Sendable {
         case .inserted(let conflict):
             Self.storedInstances.increment()
             Self.storedBytes.increment(by: a.fileSize)
+            schedulePreview(a, key: key)
             return result(.stored, a, key: key, warnings: warnings(conflict, a))
         case .replaced(let old, let conflict):
             if old != key {
+                store.removePreview(for: old)
                 do throws(ArchiveError) { try store.remove(old) } catch {
                     // The index no longer points at it: `check --repair` quarantines it later.
                     logger.warning("could not remove replaced object", metadata: ["error": "\(error)"])
@@ -381,6 +387,7 @@ public final class Archive: Sendable {
             }
             Self.storedInstances.increment()
             Self.storedBytes.increment(by: a.fileSize)
+            schedulePreview(a, key: key)
             return result(.replaced, a, key: key, warnings: warnings(conflict, a))
         case .duplicateIgnored(let existingPath):
             if existingPath != key { try? store.remove(key) }

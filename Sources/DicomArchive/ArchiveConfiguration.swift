@@ -33,6 +33,14 @@ public struct ArchiveConfiguration: Sendable {
     /// JPEG Lossless); "*" for every other modality. Absent: stored as received. Instances that
     /// arrive compressed are always kept as they are (never recompressed).
     public var ingestCompression: [String: String] = [:]
+    /// Preview policy (issue 6): Modality → a lossy transfer syntax UID (JPEG Baseline, JPEG-LS
+    /// near-lossless, JPEG 2000 lossy); "*" for every other modality. After an instance is stored,
+    /// a copy in that syntax is made in the background and served to a DICOMweb client that asks
+    /// for that syntax, instead of transcoding at each request. The stored original stays
+    /// authoritative and untouched.
+    public var previewOnIngest: [String: String] = [:]
+    /// 1–100: the lossy encoders' quality for previews.
+    public var previewQuality = 85
 
     public init(root: String, duplicatePolicy: DuplicatePolicy = .keepFirst,
                 identityConflictPolicy: IdentityConflictPolicy = .accept, durable: Bool = true) {

@@ -28,4 +28,13 @@ public protocol FileStore: Sendable {
     func allObjects() throws(ArchiveError) -> [String: Int]
     /// Removes staging files left by a previous run; returns how many.
     func removeStaleStagingFiles() throws(ArchiveError) -> Int
+
+    // Previews (the preview policy): a lossy copy of an object, derived from it and rebuilt at
+    // will, so written without fsync and never indexed.
+    /// Stores `bytes` (a Part 10 file) as the preview of object `key`, replacing any.
+    func writePreview(_ bytes: [UInt8], for key: String) throws(ArchiveError)
+    /// The preview of object `key`, nil when there is none.
+    func openPreview(for key: String) -> (any ByteSource)?
+    /// Removes the preview of object `key`; a missing one is not an error.
+    func removePreview(for key: String)
 }

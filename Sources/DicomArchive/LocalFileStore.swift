@@ -128,6 +128,40 @@ public struct LocalFileStore: FileStore {
 
     func path(_ key: String) -> String { "\(root)/\(key)" }
 
+    static let previewsDirectory = "previews"
+
+    /// `objects/ab/<hash>.dcm` → `previews/ab/<hash>.dcm`.
+    func previewPath(for key: String) -> String {
+        let relative = key.hasPrefix(Self.objectsDirectory + "/") ? String(key.dropFirst(Self.objectsDirectory.count + 1)) : key
+        return "\(root)/\(Self.previewsDirectory)/\(relative)"
+    }
+
+    public func writePreview(_ bytes: [UInt8], for key: String) throws(ArchiveError) {
+        let target = previewPath(for: key)
+        guard let slash = target.lastIndex(of: "/") else { throw .io("preview path \(target)") }
+        _ = try POSIX.makeDirectories(String(target[..<slash]))
+        // Written beside its final name and renamed: a reader sees the old preview, none, or the new one whole.
+        let temporary = "\(target).\(POSIX.randomHex(bytes: 4)).part"
+        let staged = try StagingFile(path: temporary)
+        do throws(ArchiveError) {
+            try staged.write(bytes)
+            try staged.finishWriting(durable: false)
+            try POSIX.rename(temporary, target)
+            staged.markCommitted()
+        } catch {
+            staged.discard()
+            throw error
+        }
+    }
+
+    public func openPreview(for key: String) -> (any ByteSource)? {
+        try? FileByteSource(path: previewPath(for: key))
+    }
+
+    public func removePreview(for key: String) {
+        try? POSIX.unlinkIfPresent(previewPath(for: key))
+    }
+
     /// The directory of a key (`objects/ab`), created (and its parent fsync'd) when new. Returns its path.
     private func makeParentDirectories(of key: String) throws(ArchiveError) -> String {
         var parts = key.split(separator: "/").map(String.init)

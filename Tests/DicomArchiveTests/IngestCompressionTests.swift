@@ -68,3 +68,59 @@ struct IngestCompressionTests {
         #expect(try await archive.index.instance(sopInstanceUID: "1.2.3.5")?.transferSyntaxUID == "1.2.840.10008.1.2.5")
     }
 }
+
+@Suite("Preview policy")
+struct PreviewPolicyTests {
+    /// Waits (at most 20 s) for the background worker's preview of `sop` in `syntax`.
+    func awaitPreview(_ archive: Archive, sop: String, syntax: String) async throws -> [UInt8]? {
+        let instance = try #require(try await archive.index.instance(sopInstanceUID: sop))
+        for _ in 0..<200 {
+            if let p = archive.preview(of: instance, in: syntax) { return p }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return nil
+    }
+
+    @Test("CT gets a lossy JPEG 2000 preview beside its untouched original; MR, not named, gets none")
+    func previewPerModality() async throws {
+        let root = TemporaryRoot()
+        var config = ArchiveConfiguration(root: root.path, durable: false)
+        config.previewOnIngest = ["CT": "1.2.840.10008.1.2.4.91"]
+        let archive = try Archive(configuration: config)
+        let source = IngestCompressionTests()
+        for (sop, modality) in [("1.2.3.21", "MR"), ("1.2.3.20", "CT")] {
+            let staged = try Sample.stage(try Sample.partTen(source.image(sop: sop, modality: modality)), in: archive)
+            _ = try await archive.ingest(staged, context: IngestContext())
+        }
+        let bytes = try #require(try await awaitPreview(archive, sop: "1.2.3.20", syntax: "1.2.840.10008.1.2.4.91"))
+        let preview = try DicomFile.read(bytes: bytes)
+        #expect(preview.transferSyntax.uid == "1.2.840.10008.1.2.4.91")
+        #expect(preview.dataSet.string(.sopInstanceUID) == "1.2.3.20")
+        #expect(preview.dataSet.string(.lossyImageCompression) == "01")
+        let frame = try PixelDataFrames(preview).decodedFrame(1)
+        #expect(frame.bytes.count == 16)
+        // The original is as received.
+        let ct = try #require(try await archive.index.instance(sopInstanceUID: "1.2.3.20"))
+        #expect(ct.transferSyntaxUID == "1.2.840.10008.1.2.1")
+        let original = try DicomFile.read(path: try #require(archive.store.localPath(ct.objectPath)))
+        #expect(original.dataSet[.pixelData]?.bytes == TestBytes.le16([0, 1, 4095, 2048, 7, 300, 1000, 12]))
+        // The MR was queued before the CT: had it been given a preview, it would exist by now.
+        let mr = try #require(try await archive.index.instance(sopInstanceUID: "1.2.3.21"))
+        #expect(archive.preview(of: mr, in: "1.2.840.10008.1.2.4.91") == nil)
+        #expect(archive.store.openPreview(for: mr.objectPath) == nil)
+        // Asked in another syntax, the preview is not offered.
+        #expect(archive.preview(of: ct, in: "1.2.840.10008.1.2.4.50") == nil)
+    }
+
+    @Test("a preview the codec cannot make (12-bit to 8-bit JPEG Baseline) is an error, and nothing is written")
+    func previewRefused() async throws {
+        let root = TemporaryRoot()
+        let archive = try Archive(configuration: ArchiveConfiguration(root: root.path, durable: false))
+        let staged = try Sample.stage(try Sample.partTen(IngestCompressionTests().image(sop: "1.2.3.22", modality: "CT")), in: archive)
+        _ = try await archive.ingest(staged, context: IngestContext())
+        let ct = try #require(try await archive.index.instance(sopInstanceUID: "1.2.3.22"))
+        #expect(throws: ArchiveError.self) { try archive.makePreview(key: ct.objectPath, syntax: "1.2.840.10008.1.2.4.50") }
+        #expect(archive.store.openPreview(for: ct.objectPath) == nil)
+    }
+}
+

@@ -16,9 +16,11 @@ final class GatewayFixture: @unchecked Sendable {
     let archive: Archive
     let gateway: DicomWebGateway
 
-    init(settings: GatewaySettings = GatewaySettings()) throws {
+    init(settings: GatewaySettings = GatewaySettings(), configure: (inout ArchiveConfiguration) -> Void = { _ in }) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("wado-test-\(UUID().uuidString)").path
-        archive = try Archive(configuration: ArchiveConfiguration(root: root, durable: false))
+        var configuration = ArchiveConfiguration(root: root, durable: false)
+        configure(&configuration)
+        archive = try Archive(configuration: configuration)
         var s = settings
         s.port = 8080
         gateway = DicomWebGateway(archive: archive, settings: s)

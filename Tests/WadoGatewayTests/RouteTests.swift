@@ -79,6 +79,37 @@ struct RouteTests {
         }
     }
 
+    @Test("a preview made by the preview policy is what a client asking for its syntax gets; other syntaxes are transcoded from the original")
+    func previewServed() async throws {
+        let f = try GatewayFixture { $0.previewOnIngest = ["CT": "1.2.840.10008.1.2.4.91"] }
+        try await f.store(Sample.image(sop: "1.2.3.30"))
+        let stored = try #require(try await f.archive.index.instance(sopInstanceUID: "1.2.3.30"))
+        var preview: [UInt8]?
+        for _ in 0..<200 where preview == nil {
+            preview = f.archive.preview(of: stored, in: "1.2.840.10008.1.2.4.91")
+            if preview == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let expected = try #require(preview)
+        let uri = "\(base)/studies/\(Sample.study)/series/\(Sample.series)/instances/1.2.3.30"
+        try await f.test { client in
+            try await client.execute(uri: uri, method: .get,
+                                     headers: [.accept: "multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2.4.91"]) { r in
+                let parts = try multipartParts(r.body, contentType: r.headers[.contentType])
+                #expect(parts.count == 1)
+                #expect(parts.first?.1 == expected)
+                #expect(try DicomFile.read(bytes: parts.first?.1 ?? []).dataSet.string(.lossyImageCompression) == "01")
+            }
+            // JPEG-LS lossless has no preview: transcoded from the original, pixels unchanged.
+            try await client.execute(uri: uri, method: .get,
+                                     headers: [.accept: "multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2.4.80"]) { r in
+                let parts = try multipartParts(r.body, contentType: r.headers[.contentType])
+                let file = try DicomFile.read(bytes: parts.first?.1 ?? [])
+                #expect(file.transferSyntax.uid == "1.2.840.10008.1.2.4.80")
+                #expect(try PixelDataFrames(file).decodedFrame(1).bytes == Sample.pixels(frames: 1))
+            }
+        }
+    }
+
     @Test("metadata carries BulkDataURIs; frames are the stored pixel bytes, frame by frame")
     func metadataAndFrames() async throws {
         let f = try GatewayFixture()

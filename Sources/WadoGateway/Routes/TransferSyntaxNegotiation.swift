@@ -35,8 +35,10 @@ enum TransferSyntaxNegotiation {
 
     /// The whole instance re-encoded in `syntax` (PS3.10 file with its meta group rebuilt),
     /// through the transcoder (lossless unless the target syntax is lossy only).
+    /// A preview made by the preview policy in that syntax is sent as it is.
     static func converted(_ instance: IndexedInstance, to syntax: String, in archive: Archive) async throws -> [UInt8] {
         try await BlockingIO.run { () throws(ArchiveError) -> [UInt8] in
+            if let preview = archive.preview(of: instance, in: syntax) { return preview }
             let source = try archive.store.open(instance.objectPath)
             do {
                 let file = try DicomFile.read(source: source)

@@ -102,11 +102,17 @@ struct NodeConfiguration: Codable, Equatable, Sendable {
         /// Modality → lossless syntax (name or UID) for instances received uncompressed; "*" for
         /// any other modality. Empty: stored as received.
         var compressOnIngest: [String: String] = [:]
+        /// Modality → lossy syntax (name or UID) of a preview copy made after ingest; "*" for any
+        /// other modality. Empty: no previews.
+        var previewOnIngest: [String: String] = [:]
+        var previewQuality = 85
         enum CodingKeys: String, CodingKey, CaseIterable {
             case dataDirectory = "data_directory"
             case duplicatePolicy = "duplicate_policy"
             case identityConflictPolicy = "identity_conflict_policy"
             case compressOnIngest = "compress_on_ingest"
+            case previewOnIngest = "preview_on_ingest"
+            case previewQuality = "preview_quality"
         }
 
         init() {}
@@ -117,6 +123,8 @@ struct NodeConfiguration: Codable, Equatable, Sendable {
             identityConflictPolicy = try c.decodeIfPresent(IdentityConflictPolicy.self, forKey: .identityConflictPolicy)
                 ?? d.identityConflictPolicy
             compressOnIngest = try c.decodeIfPresent([String: String].self, forKey: .compressOnIngest) ?? d.compressOnIngest
+            previewOnIngest = try c.decodeIfPresent([String: String].self, forKey: .previewOnIngest) ?? d.previewOnIngest
+            previewQuality = try c.decodeIfPresent(Int.self, forKey: .previewQuality) ?? d.previewQuality
         }
     }
 
@@ -273,6 +281,8 @@ struct NodeConfiguration: Codable, Equatable, Sendable {
         var c = ArchiveConfiguration(root: storage.dataDirectory, duplicatePolicy: storage.duplicatePolicy,
                                      identityConflictPolicy: storage.identityConflictPolicy)
         c.ingestCompression = storage.compressOnIngest.compactMapValues { TransferSyntaxArgument(argument: $0)?.syntax.uid }
+        c.previewOnIngest = storage.previewOnIngest.compactMapValues { TransferSyntaxArgument(argument: $0)?.syntax.uid }
+        c.previewQuality = storage.previewQuality
         return c
     }
 
@@ -344,6 +354,12 @@ struct NodeConfiguration: Codable, Equatable, Sendable {
                       "storage.compress_on_ingest.\(modality): \(syntax.name) is not a lossless syntax this node encodes "
                       + "(rle, jpeg-lossless, sv1, jpeg-ls, j2k, htj2k, htj2k-rpcl)")
         }
+        for (modality, name) in storage.previewOnIngest {
+            let uid = TransferSyntaxArgument(argument: name)?.syntax.uid
+            try check(uid.map { Archive.previewSyntaxes.contains($0) } ?? false,
+                      "storage.preview_on_ingest.\(modality): \"\(name)\" is not a lossy syntax for previews (jpeg-baseline, jpeg-ls-near, j2k-lossy)")
+        }
+        try check((1...100).contains(storage.previewQuality), "storage.preview_quality must be 1–100")
         try check((1...65535).contains(http.port), "http.port \(http.port) is not a TCP port")
         try check(http.basePath.isEmpty || (http.basePath.hasPrefix("/") && !http.basePath.contains("..")
                                              && http.basePath.allSatisfy { $0.isASCII && !$0.isWhitespace && $0 != "?" && $0 != "#" }),
