@@ -89,10 +89,20 @@ public final class DimseOperation: Sendable {
     public func send(_ replies: [DimseReply]) async throws {
         var messages: [(CommandSet, [UInt8]?)] = []
         messages.reserveCapacity(replies.count)
+        let transferSyntax = TransferSyntax(uid: request.context.transferSyntax)   // once per batch, not per reply
         for reply in replies {
             let command = DimseOperation.completeResponse(reply.command, to: request.command, hasDataSet: reply.dataSet != nil)
-            let bytes = try reply.dataSet.map { try DimseDataSetCoding.encode($0, transferSyntax: request.context.transferSyntax) }
+            let bytes = try reply.dataSet.map { try DimseDataSetCoding.encode($0, transferSyntax: transferSyntax) }
             messages.append((command, bytes))
+        }
+        try await link.send(messages, contextID: request.context.id)
+    }
+
+    /// Sends responses whose data sets are already encoded in the presentation context's
+    /// transfer syntax (C-FIND pending responses written without a `DataSet`), in one go.
+    public func send(encoded replies: [(DimseReply, [UInt8])]) async throws {
+        let messages = replies.map { reply, bytes in
+            (DimseOperation.completeResponse(reply.command, to: request.command, hasDataSet: true), Optional(bytes))
         }
         try await link.send(messages, contextID: request.context.id)
     }
@@ -134,7 +144,10 @@ public enum DimseDataSetCoding {
     public static let maximumIdentifierLength = 4 << 20
 
     public static func encode(_ dataSet: DataSet, transferSyntax uid: String) throws -> [UInt8] {
-        let ts = TransferSyntax(uid: uid)
+        try encode(dataSet, transferSyntax: TransferSyntax(uid: uid))
+    }
+
+    public static func encode(_ dataSet: DataSet, transferSyntax ts: TransferSyntax) throws -> [UInt8] {
         let bytes = try DataSetWriter(encoding: DataSetEncoding(ts), options: .normalized).encode(dataSet)
         return ts.isDeflated ? Deflate.deflateEvenLength(bytes) : bytes
     }
