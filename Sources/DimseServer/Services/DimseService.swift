@@ -98,13 +98,12 @@ public final class DimseOperation: Sendable {
         try await link.send(messages, contextID: request.context.id)
     }
 
-    /// Sends responses whose data sets are already encoded in the presentation context's
-    /// transfer syntax (C-FIND pending responses written without a `DataSet`), in one go.
-    public func send(encoded replies: [(DimseReply, [UInt8])]) async throws {
-        let messages = replies.map { reply, bytes in
-            (DimseOperation.completeResponse(reply.command, to: request.command, hasDataSet: true), Optional(bytes))
-        }
-        try await link.send(messages, contextID: request.context.id)
+    /// Sends one response per data set, each with `reply`'s command, the data sets already
+    /// encoded in the presentation context's transfer syntax (a page of C-FIND pending responses
+    /// written without a `DataSet`), in one go.
+    public func send(_ reply: DimseReply, encodedDataSets: [[UInt8]]) async throws {
+        let command = DimseOperation.completeResponse(reply.command, to: request.command, hasDataSet: true)
+        try await link.send(encodedDataSets.map { (command, $0) }, contextID: request.context.id)
     }
 
     /// Sends a request (a C-STORE sub-operation) with its encoded data set and waits for the

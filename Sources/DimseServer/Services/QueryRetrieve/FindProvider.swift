@@ -74,14 +74,13 @@ public struct QueryRetrieveFindProvider: DimseServiceProvider {
                 // A page goes out in one write; C-CANCEL is looked at between pages.
                 if operation.isCancelled { return false }
                 do {
-                    var replies: [(DimseReply, [UInt8])] = []
-                    replies.reserveCapacity(matches.count)
+                    var identifiers: [[UInt8]] = []
+                    identifiers.reserveCapacity(matches.count)
                     for match in matches {
-                        let bytes = try responder.encodedResponse(for: match, transferSyntax: transferSyntax)
-                            ?? DimseDataSetCoding.encode(responder.response(for: match), transferSyntax: transferSyntax)
-                        replies.append((DimseReply(status: pending), bytes))
+                        identifiers.append(try responder.encodedResponse(for: match, transferSyntax: transferSyntax)
+                            ?? DimseDataSetCoding.encode(responder.response(for: match), transferSyntax: transferSyntax))
                     }
-                    try await operation.send(encoded: replies)
+                    try await operation.send(DimseReply(status: pending), encodedDataSets: identifiers)
                 } catch {
                     return false                         // the association went away
                 }
@@ -117,9 +116,9 @@ struct ResponseBuilder: Sendable {
 
     private enum Slot {
         /// A key from the index: its value, or zero-length.
-        case key(QueryKey)
+        case key(QueryKey, ElementHeader)
         /// The same for every match (character set, level, Retrieve AE Title, empty keys).
-        case fixed(Tag, VR, [UInt8])
+        case fixed(ElementHeader, [UInt8])
     }
 
     init(requested: [DataElement], level: QueryLevel, characterSet: SpecificCharacterSet, retrieveAETitle: String) {
@@ -148,9 +147,9 @@ struct ResponseBuilder: Sendable {
         out.reserveCapacity(512)
         for slot in slots {
             switch slot {
-            case .fixed(let tag, let vr, let bytes):
-                guard Self.put(tag, vr, bytes, into: &out, explicitVR: explicitVR) else { return nil }
-            case .key(let key):
+            case .fixed(let header, let bytes):
+                guard header.put(bytes, into: &out, explicitVR: explicitVR) else { return nil }
+            case .key(let key, let header):
                 var bytes: [UInt8] = []
                 if let value = match.values[key], !value.isEmpty {
                     // QueryMatch.put: a US value is a binary number (left to the data set path).
@@ -164,39 +163,54 @@ struct ResponseBuilder: Sendable {
                         bytes = Array(value.utf8)
                     }
                 }
-                guard Self.put(key.tag, key.vr, bytes, into: &out, explicitVR: explicitVR) else { return nil }
+                guard header.put(bytes, into: &out, explicitVR: explicitVR) else { return nil }
             }
         }
         return out
     }
 
-    /// One element, little endian, its value padded to even length (PS3.5 §7.1); false when the
-    /// value is too long for its VR's 16-bit length.
-    private static func put(_ tag: Tag, _ vr: VR, _ value: [UInt8], into out: inout [UInt8], explicitVR: Bool) -> Bool {
-        let length = value.count + value.count % 2
-        func le16(_ v: Int) { out.append(UInt8(v & 0xFF)); out.append(UInt8((v >> 8) & 0xFF)) }
-        le16(Int(tag.group))
-        le16(Int(tag.element))
-        if explicitVR {
-            let (a, b) = vr.bytes
-            out.append(a)
-            out.append(b)
-            if vr.hasLongExplicitLength {
-                out.append(0)
-                out.append(0)
+    /// What an element's encoding needs besides its value, worked out once per C-FIND.
+    private struct ElementHeader {
+        let tag: Tag
+        let vrBytes: (UInt8, UInt8)
+        let longLength: Bool
+        let padding: UInt8
+
+        init(_ tag: Tag, _ vr: VR) {
+            self.tag = tag
+            vrBytes = vr.bytes
+            longLength = vr.hasLongExplicitLength
+            padding = vr.paddingByte
+        }
+
+        /// The element, little endian, its value padded to even length (PS3.5 §7.1) as
+        /// DataSetWriter's normalized options do; false when the value is too long for its VR's
+        /// 16-bit length.
+        func put(_ value: [UInt8], into out: inout [UInt8], explicitVR: Bool) -> Bool {
+            let length = value.count + value.count % 2
+            func le16(_ v: Int) { out.append(UInt8(v & 0xFF)); out.append(UInt8((v >> 8) & 0xFF)) }
+            le16(Int(tag.group))
+            le16(Int(tag.element))
+            if explicitVR {
+                out.append(vrBytes.0)
+                out.append(vrBytes.1)
+                if longLength {
+                    out.append(0)
+                    out.append(0)
+                    le16(length & 0xFFFF)
+                    le16(length >> 16)
+                } else {
+                    guard length <= 0xFFFF else { return false }
+                    le16(length)
+                }
+            } else {
                 le16(length & 0xFFFF)
                 le16(length >> 16)
-            } else {
-                guard length <= 0xFFFF else { return false }
-                le16(length)
             }
-        } else {
-            le16(length & 0xFFFF)
-            le16(length >> 16)
+            out.append(contentsOf: value)
+            if value.count % 2 == 1 { out.append(padding) }
+            return true
         }
-        out.append(contentsOf: value)
-        if value.count % 2 == 1 { out.append(vr.paddingByte) }
-        return true
     }
 
     /// The slots of `encodedResponse`, in the order the data set path would write them: the
@@ -230,9 +244,9 @@ struct ResponseBuilder: Sendable {
         var slots: [(Tag, Slot)] = []
         for element in fixed.elements {
             guard case .bytes(let bytes) = element.value, keys[element.tag] == nil else { return nil }
-            slots.append((element.tag, .fixed(element.tag, element.vr, bytes)))
+            slots.append((element.tag, .fixed(ElementHeader(element.tag, element.vr), bytes)))
         }
-        for (tag, key) in keys { slots.append((tag, .key(key))) }
+        for (tag, key) in keys { slots.append((tag, .key(key, ElementHeader(tag, key.vr)))) }
         return slots.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
