@@ -9,19 +9,27 @@ extension SQLiteIndex {
                      each: @Sendable ([QueryMatch]) async -> Bool) async throws(ArchiveError) -> FindSummary {
         let (idSQL, arguments) = Self.matchingSQL(query)
         // The ids first (one indexed query), then the rows page by page: memory is bounded by a
-        // page of rows, and a slow peer holds no read transaction open.
-        var ids = try await read { db in try Int64.fetchAll(db, sql: idSQL, arguments: arguments) }
-        ids.sort()
-        let matched = ids.count
-        if query.offset > 0 { ids.removeFirst(min(query.offset, ids.count)) }
-        if query.limit > 0, ids.count > query.limit { ids.removeLast(ids.count - query.limit) }
+        // page of rows, and a slow peer holds no read transaction open. The first page is read
+        // in the same trip as the ids (one hop to the database queue fewer per query).
+        let page = max(1, pageSize)
+        let level = query.level, returnKeys = query.returnKeys, offset = query.offset, limit = query.limit
+        let (matched, ids, firstRows) = try await read { db in
+            var ids = try Int64.fetchAll(db, sql: idSQL, arguments: arguments)
+            ids.sort()
+            let matched = ids.count
+            if offset > 0 { ids.removeFirst(min(offset, ids.count)) }
+            if limit > 0, ids.count > limit { ids.removeLast(ids.count - limit) }
+            let first = ids.isEmpty ? [] : try Self.fetchMatches(db, level: level, ids: Array(ids.prefix(page)), returnKeys: returnKeys)
+            return (matched, ids, first)
+        }
         var delivered = 0
         var start = 0
-        let page = max(1, pageSize)
         while start < ids.count {
             let slice = Array(ids[start..<min(ids.count, start + page)])
+            let rows = start == 0
+                ? firstRows
+                : try await read { db in try Self.fetchMatches(db, level: level, ids: slice, returnKeys: returnKeys) }
             start += slice.count
-            let rows = try await read { db in try Self.fetchMatches(db, level: query.level, ids: slice, returnKeys: query.returnKeys) }
             delivered += rows.count
             guard await each(rows) else {
                 return FindSummary(matched: matched, delivered: delivered, stoppedByCaller: true)
@@ -41,13 +49,29 @@ extension SQLiteIndex {
 
     // MARK: - SQL
 
+    /// The table of `level` joined with those of every level above it.
     static func table(_ level: QueryLevel) -> String {
-        switch level {
-        case .patient: "patient p"
-        case .study: "study s JOIN patient p ON p.id = s.patientId"
-        case .series: "series se JOIN study s ON s.id = se.studyId JOIN patient p ON p.id = s.patientId"
-        case .image: "instance i JOIN series se ON se.id = i.seriesId JOIN study s ON s.id = se.studyId JOIN patient p ON p.id = s.patientId"
+        table(level, upTo: .patient)
+    }
+
+    /// The table of `level` joined with those of its parents up to `top` (a level at or above it).
+    static func table(_ level: QueryLevel, upTo top: QueryLevel) -> String {
+        var from = "\(tableName(level)) \(alias(level))"
+        var child = level
+        for parent in [QueryLevel.series, .study, .patient] where parent < child && parent >= top {
+            from += " JOIN \(tableName(parent)) \(alias(parent)) ON \(alias(parent)).id = \(alias(child)).\(foreignKey(child))"
+            child = parent
         }
+        return from
+    }
+
+    private static func tableName(_ level: QueryLevel) -> String {
+        switch level { case .patient: "patient"; case .study: "study"; case .series: "series"; case .image: "instance" }
+    }
+
+    /// The column of `level`'s table that points at its parent.
+    private static func foreignKey(_ level: QueryLevel) -> String {
+        switch level { case .patient: "id"; case .study: "patientId"; case .series: "studyId"; case .image: "seriesId" }
     }
 
     static func alias(_ level: QueryLevel) -> String {
@@ -94,7 +118,11 @@ extension SQLiteIndex {
                 clauses.append(clause)
             }
         }
-        var sql = "SELECT \(alias(query.level)).id FROM \(table(query.level))"
+        // Only the tables the matching keys need: a study-level date range reads the study_studyDate
+        // index alone (it covers the id), where joining patient would read each study's row and its
+        // patient's too. Every row has its parent (NOT NULL foreign keys), so the matches are the same.
+        let top = query.conditions.keys.filter { $0.level <= query.level }.map(\.level).min() ?? query.level
+        var sql = "SELECT \(alias(query.level)).id FROM \(table(query.level, upTo: top))"
         if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
         return (sql, StatementArguments(args))
     }
@@ -220,8 +248,16 @@ extension SQLiteIndex {
 
     // MARK: - Rows
 
+    /// The unique keys (PS3.4 §C.2.1.1.1), always read with a match.
+    private static let uniqueKeys: Set<QueryKey> = [.studyInstanceUID, .seriesInstanceUID, .sopInstanceUID]
+
     static func fetchMatches(_ db: Database, level: QueryLevel, ids: [Int64], returnKeys: Set<QueryKey>?) throws -> [QueryMatch] {
-        let keys = QueryKey.all.filter { $0.level <= level && $0.column != nil }
+        // Only the columns the caller will use (plus the unique keys, which QIDO-RS builds its
+        // Retrieve URL from): a study-level C-FIND asking for 9 keys reads 9 columns, not 30.
+        let keys = QueryKey.all.filter { key in
+            key.level <= level && key.column != nil
+                && (returnKeys.map { $0.contains(key) || uniqueKeys.contains(key) } ?? true)
+        }
         var select = keys.compactMap(\.column)
         select.append("\(alias(level)).id")
         if level >= .study { select.append("s.id") }
@@ -231,11 +267,16 @@ extension SQLiteIndex {
         }
         let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ",")
         let sql = "SELECT \(select.joined(separator: ", ")) FROM \(table(level)) WHERE \(alias(level)).id IN (\(placeholders))"
-        let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(ids))
+        // Cached: the SQL depends only on the level, the columns and the page's length (at most
+        // the page size), so a full page reuses its statement from one query to the next.
+        // A cursor: each row is read in place, not copied first.
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: StatementArguments(ids))
         var byID: [Int64: QueryMatch] = [:]
+        byID.reserveCapacity(ids.count)
         var studyOf: [Int64: Int64] = [:]
-        for row in rows {
+        while let row = try rows.next() {
             var values: [QueryKey: String] = [:]
+            values.reserveCapacity(keys.count)
             for (i, key) in keys.enumerated() {
                 let dbValue = row[i] as DatabaseValue
                 switch dbValue.storage {

@@ -197,5 +197,8 @@ struct IndexQueryTests {
         let date = try Self.key("StudyDate")
         let datePlan = try index.queryPlan(IndexQuery(level: .study, conditions: [date: .range(lower: "20200101", upper: "20200107")]))
         #expect(datePlan.contains { $0.contains("study_studyDate") })
+        // No patient-level key: the study_studyDate index answers alone, without the patient table.
+        #expect(datePlan.contains { $0.contains("COVERING INDEX study_studyDate") })
+        #expect(!datePlan.contains { $0.hasPrefix("SEARCH p ") || $0.hasPrefix("SCAN p") })
     }
 }

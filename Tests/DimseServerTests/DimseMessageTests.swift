@@ -125,6 +125,42 @@ struct DimseMessageTests {
     }
 }
 
+extension DimseMessageTests {
+    @Test("A message whose command and data set fit one PDU travels in one P-DATA-TF, command PDV first (PS3.8 Annex E.1)")
+    func messageSharesOnePDUWhenItFits() throws {
+        var command = CommandSet()
+        command.commandField = .cFindRSP
+        command.messageIDBeingRespondedTo = 3
+        command.commandDataSetType = CommandSet.dataSetPresent
+        let encoded = command.encoded()
+        let data = ByteBuffer(bytes: Array(repeating: 0x41, count: 200))
+        let exact = UInt32(encoded.readableBytes + 200 + 12)          // both PDVs with their 6-byte headers
+        let one = PDataTF.message(command: encoded, dataSet: data, contextID: 5, maxPDULength: exact)
+        #expect(one.count == 1)
+        #expect(one.first?.pdvs.map(\.isCommand) == [true, false])
+        #expect(one.first?.pdvs.allSatisfy { $0.isLast && $0.presentationContextID == 5 } == true)
+        var wire = ByteBuffer()
+        _ = try wire.writePDU(.pDataTF(try #require(one.first)))
+        #expect(wire.readableBytes - 6 == Int(exact))
+
+        // One byte less: the command and the data set go in PDUs of their own, each within the limit.
+        let two = PDataTF.message(command: encoded, dataSet: data, contextID: 5, maxPDULength: exact - 1)
+        #expect(two.count == 2)
+        #expect(two.map { $0.pdvs.count } == [1, 1])
+        #expect(two.map { $0.pdvs[0].isCommand } == [true, false])
+
+        // The receiving side reassembles the shared PDU into the same events.
+        var assembler = MessageAssembler()
+        var events: [MessageAssembler.Event] = []
+        for pdv in try #require(one.first).pdvs { if let e = try assembler.feed(pdv) { events.append(e) } }
+        #expect(events == [.command(command, contextID: 5, expectsDataSet: true), .dataFragment(data, contextID: 5, isLast: true)])
+
+        // No data set: the command alone.
+        let alone = PDataTF.message(command: encoded, dataSet: nil, contextID: 5, maxPDULength: 16384)
+        #expect(alone.count == 1 && alone[0].pdvs.count == 1 && alone[0].pdvs[0].isCommand)
+    }
+}
+
 @Suite("Association policy (PS3.8 Table 9-21, §9.3.3.2)")
 struct AssociationPolicyTests {
     static func rq(called: String = "DICOMNODE", calling: String = "MODALITY",

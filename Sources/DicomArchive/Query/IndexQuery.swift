@@ -94,8 +94,9 @@ public struct IndexQuery: Sendable {
     public var limit: Int
     /// Skip this many matches first (QIDO-RS `offset`, PS3.18 §8.3.4.4); `limit` counts after them.
     public var offset = 0
-    /// The keys the caller will use; nil for all. Keys computed per result (SOP Classes in
-    /// Study) are computed only when asked for.
+    /// The keys the caller will use; nil for all. Only their columns are read (and those of the
+    /// unique keys, always); keys computed per result (SOP Classes in Study) are computed only
+    /// when asked for.
     public var returnKeys: Set<QueryKey>?
     /// PS3.4 §C.2.2.2.5.1 combined date-time matching (when negotiated): a date range and a time
     /// range of the same pair (Study Date/Time, Series Date/Time) bound one date-time range

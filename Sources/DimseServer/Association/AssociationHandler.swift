@@ -180,9 +180,11 @@ public final class AssociationHandler: ChannelDuplexHandler, RemovableChannelHan
     /// PDUs are written as effects run and flushed once per event, so that a response cut into
     /// many P-DATA-TF PDUs leaves in as few system calls as the socket allows.
     private var needsFlush = false
+    /// True while `writeMessages` feeds a batch of PDUs: the batch is flushed once at its end.
+    private var holdingFlush = false
 
     private func flushIfNeeded() {
-        guard needsFlush, let context else { return }
+        guard needsFlush, !holdingFlush, let context else { return }
         needsFlush = false
         context.flush()
     }
@@ -218,6 +220,7 @@ public final class AssociationHandler: ChannelDuplexHandler, RemovableChannelHan
             artim?.cancel()
             artim = nil
         case .closeTransport:
+            holdingFlush = false
             flushIfNeeded()
             context.close(promise: nil)
         case .indicate(let indication):
@@ -426,19 +429,34 @@ public final class AssociationHandler: ChannelDuplexHandler, RemovableChannelHan
         }
         let promise = context.eventLoop.makePromise(of: Void.self)
         var pdus: [PDataTF] = []
+        pdus.reserveCapacity(messages.count)
+        // The pending responses of a C-FIND page share one command set: encoded once.
+        var last: (command: CommandSet, encoded: ByteBuffer)?
         for (command, dataSet) in messages {
-            pdus += PDataTF.fragments(of: command.encoded(), contextID: contextID, isCommand: true,
-                                      maxPDULength: info.peerMaxPDULength)
-            if let dataSet {
-                var buffer = context.channel.allocator.buffer(capacity: dataSet.count)
-                buffer.writeBytes(dataSet)
-                pdus += PDataTF.fragments(of: buffer, contextID: contextID, isCommand: false, maxPDULength: info.peerMaxPDULength)
+            let encoded: ByteBuffer
+            if let last, last.command == command {
+                encoded = last.encoded
+            } else {
+                encoded = command.encoded()
+                last = (command, encoded)
             }
+            let data = dataSet.map { bytes in
+                var buffer = context.channel.allocator.buffer(capacity: bytes.count)
+                buffer.writeBytes(bytes)
+                return buffer
+            }
+            pdus += PDataTF.message(command: encoded, dataSet: data, contextID: contextID,
+                                    maxPDULength: info.peerMaxPDULength)
         }
+        // One flush for the batch: a page of C-FIND responses leaves in one system call, not
+        // one per PDU.
+        holdingFlush = true
         for (i, pdu) in pdus.enumerated() {
             if i == pdus.count - 1 { writePromise = promise }
             run(.evt9, sending: .pDataTF(pdu))
         }
+        holdingFlush = false
+        flushIfNeeded()
         if let leftover = writePromise {
             writePromise = nil
             leftover.fail(AssociationError.closed("the association is no longer established"))

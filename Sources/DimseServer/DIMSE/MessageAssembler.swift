@@ -106,3 +106,24 @@ extension PDataTF {
         return out
     }
 }
+
+extension PDataTF {
+    /// The P-DATA-TF PDUs of one DIMSE message: its command set, then its data set if any. When
+    /// both fit one PDU they travel together as two PDVs, the command first: PS3.8 §9.3.5 lets a
+    /// P-DATA-TF carry several PDV items (the limit counts them with their 6-byte headers, §D.1)
+    /// as long as they belong to the same message (Annex E.1), so the PDVs of two messages never
+    /// share a PDU. Otherwise each part is cut into PDUs of its own, as
+    /// ``fragments(of:contextID:isCommand:maxPDULength:)`` does.
+    public static func message(command: ByteBuffer, dataSet: ByteBuffer?, contextID: UInt8, maxPDULength: UInt32) -> [PDataTF] {
+        let limit = maxPDULength == 0 ? 1 << 20 : Int(min(maxPDULength, 1 << 24))
+        guard let dataSet else {
+            return fragments(of: command, contextID: contextID, isCommand: true, maxPDULength: maxPDULength)
+        }
+        if command.readableBytes + dataSet.readableBytes + 12 <= limit {
+            return [PDataTF(pdvs: [PDV(presentationContextID: contextID, isCommand: true, isLast: true, data: command),
+                                   PDV(presentationContextID: contextID, isCommand: false, isLast: true, data: dataSet)])]
+        }
+        return fragments(of: command, contextID: contextID, isCommand: true, maxPDULength: maxPDULength)
+            + fragments(of: dataSet, contextID: contextID, isCommand: false, maxPDULength: maxPDULength)
+    }
+}

@@ -89,12 +89,21 @@ public final class DimseOperation: Sendable {
     public func send(_ replies: [DimseReply]) async throws {
         var messages: [(CommandSet, [UInt8]?)] = []
         messages.reserveCapacity(replies.count)
+        let transferSyntax = TransferSyntax(uid: request.context.transferSyntax)   // once per batch, not per reply
         for reply in replies {
             let command = DimseOperation.completeResponse(reply.command, to: request.command, hasDataSet: reply.dataSet != nil)
-            let bytes = try reply.dataSet.map { try DimseDataSetCoding.encode($0, transferSyntax: request.context.transferSyntax) }
+            let bytes = try reply.dataSet.map { try DimseDataSetCoding.encode($0, transferSyntax: transferSyntax) }
             messages.append((command, bytes))
         }
         try await link.send(messages, contextID: request.context.id)
+    }
+
+    /// Sends one response per data set, each with `reply`'s command, the data sets already
+    /// encoded in the presentation context's transfer syntax (a page of C-FIND pending responses
+    /// written without a `DataSet`), in one go.
+    public func send(_ reply: DimseReply, encodedDataSets: [[UInt8]]) async throws {
+        let command = DimseOperation.completeResponse(reply.command, to: request.command, hasDataSet: true)
+        try await link.send(encodedDataSets.map { (command, $0) }, contextID: request.context.id)
     }
 
     /// Sends a request (a C-STORE sub-operation) with its encoded data set and waits for the
@@ -134,7 +143,10 @@ public enum DimseDataSetCoding {
     public static let maximumIdentifierLength = 4 << 20
 
     public static func encode(_ dataSet: DataSet, transferSyntax uid: String) throws -> [UInt8] {
-        let ts = TransferSyntax(uid: uid)
+        try encode(dataSet, transferSyntax: TransferSyntax(uid: uid))
+    }
+
+    public static func encode(_ dataSet: DataSet, transferSyntax ts: TransferSyntax) throws -> [UInt8] {
         let bytes = try DataSetWriter(encoding: DataSetEncoding(ts), options: .normalized).encode(dataSet)
         return ts.isDeflated ? Deflate.deflateEvenLength(bytes) : bytes
     }

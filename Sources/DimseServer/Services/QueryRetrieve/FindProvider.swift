@@ -67,13 +67,20 @@ public struct QueryRetrieveFindProvider: DimseServiceProvider {
         let pending: DimseStatus = parsed.unsupportedMatching.isEmpty ? .pending : DimseStatus(rawValue: 0xFF01)
         let responder = ResponseBuilder(requested: parsed.requested, level: parsed.level,
                                         characterSet: identifier.characterSet, retrieveAETitle: settings.aeTitle)
+        let transferSyntax = TransferSyntax(uid: request.context.transferSyntax)
         let summary: FindSummary
         do {
             summary = try await index.find(query, pageSize: 128) { matches in
                 // A page goes out in one write; C-CANCEL is looked at between pages.
                 if operation.isCancelled { return false }
                 do {
-                    try await operation.send(matches.map { DimseReply(status: pending, dataSet: responder.response(for: $0)) })
+                    var identifiers: [[UInt8]] = []
+                    identifiers.reserveCapacity(matches.count)
+                    for match in matches {
+                        identifiers.append(try responder.encodedResponse(for: match, transferSyntax: transferSyntax)
+                            ?? DimseDataSetCoding.encode(responder.response(for: match), transferSyntax: transferSyntax))
+                    }
+                    try await operation.send(DimseReply(status: pending), encodedDataSets: identifiers)
                 } catch {
                     return false                         // the association went away
                 }
@@ -103,11 +110,144 @@ struct ResponseBuilder: Sendable {
     var level: QueryLevel
     var characterSet: SpecificCharacterSet
     var retrieveAETitle: String
+    /// The response's elements in tag order, for `encodedResponse`: nil when a requested key is a
+    /// sequence or the fixed values do not encode (the data set path handles those).
+    private let slots: [Slot]?
+
+    private enum Slot {
+        /// A key from the index: its value, or zero-length.
+        case key(QueryKey, ElementHeader)
+        /// The same for every match (character set, level, Retrieve AE Title, empty keys).
+        case fixed(ElementHeader, [UInt8])
+    }
+
+    init(requested: [DataElement], level: QueryLevel, characterSet: SpecificCharacterSet, retrieveAETitle: String) {
+        self.requested = requested
+        self.level = level
+        self.characterSet = characterSet
+        self.retrieveAETitle = retrieveAETitle
+        slots = Self.slots(requested: requested, level: level, characterSet: characterSet, retrieveAETitle: retrieveAETitle)
+    }
 
     func response(for match: QueryMatch) -> DataSet {
         // Values that no character set holds cannot come from our index; then the keys go empty.
         responseIdentifier(in: characterSet, build: { try build(match, characterSet: $0) },
                            empty: { try build(QueryMatch(values: [:]), characterSet: .default) })
+    }
+
+    /// The response identifier of `match` encoded straight into bytes, without a `DataSet`: the
+    /// bytes `DimseDataSetCoding.encode(response(for: match), …)` gives (a unit test compares
+    /// them), at a fraction of the cost for a page of matches. nil when this path does not apply:
+    /// big endian or deflated syntaxes, a sequence key, a US value, a value the query's character
+    /// set cannot hold (then the data set path falls back to UTF-8, PS3.4 §C.4.1.1.3.2).
+    func encodedResponse(for match: QueryMatch, transferSyntax: TransferSyntax) -> [UInt8]? {
+        guard let slots, !transferSyntax.isBigEndian, !transferSyntax.isDeflated else { return nil }
+        let explicitVR = transferSyntax.isExplicitVR
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
+        for slot in slots {
+            switch slot {
+            case .fixed(let header, let bytes):
+                guard header.put(bytes, into: &out, explicitVR: explicitVR) else { return nil }
+            case .key(let key, let header):
+                var bytes: [UInt8] = []
+                if let value = match.values[key], !value.isEmpty {
+                    // QueryMatch.put: a US value is a binary number (left to the data set path).
+                    guard key.vr != .US, key.vr.isString else { return nil }
+                    if key.vr.usesSpecificCharacterSet {
+                        guard let encoded = try? characterSet.encode(value, vr: key.vr) else { return nil }
+                        bytes = encoded
+                    } else {
+                        // The default repertoire (PS3.5 §6.1.2.1), as DataSet.set(_:string:vr:) checks.
+                        guard value.unicodeScalars.allSatisfy({ $0.isASCII }) else { return nil }
+                        bytes = Array(value.utf8)
+                    }
+                }
+                guard header.put(bytes, into: &out, explicitVR: explicitVR) else { return nil }
+            }
+        }
+        return out
+    }
+
+    /// What an element's encoding needs besides its value, worked out once per C-FIND.
+    private struct ElementHeader {
+        let tag: Tag
+        let vrBytes: (UInt8, UInt8)
+        let longLength: Bool
+        let padding: UInt8
+
+        init(_ tag: Tag, _ vr: VR) {
+            self.tag = tag
+            vrBytes = vr.bytes
+            longLength = vr.hasLongExplicitLength
+            padding = vr.paddingByte
+        }
+
+        /// The element, little endian, its value padded to even length (PS3.5 §7.1) as
+        /// DataSetWriter's normalized options do; false when the value is too long for its VR's
+        /// 16-bit length.
+        func put(_ value: [UInt8], into out: inout [UInt8], explicitVR: Bool) -> Bool {
+            let length = value.count + value.count % 2
+            func le16(_ v: Int) { out.append(UInt8(v & 0xFF)); out.append(UInt8((v >> 8) & 0xFF)) }
+            le16(Int(tag.group))
+            le16(Int(tag.element))
+            if explicitVR {
+                out.append(vrBytes.0)
+                out.append(vrBytes.1)
+                if longLength {
+                    out.append(0)
+                    out.append(0)
+                    le16(length & 0xFFFF)
+                    le16(length >> 16)
+                } else {
+                    guard length <= 0xFFFF else { return false }
+                    le16(length)
+                }
+            } else {
+                le16(length & 0xFFFF)
+                le16(length >> 16)
+            }
+            out.append(contentsOf: value)
+            if value.count % 2 == 1 { out.append(padding) }
+            return true
+        }
+    }
+
+    /// The slots of `encodedResponse`, in the order the data set path would write them: the
+    /// fixed values are made by that path itself, so their bytes are the same.
+    private static func slots(requested: [DataElement], level: QueryLevel, characterSet cs: SpecificCharacterSet,
+                              retrieveAETitle: String) -> [Slot]? {
+        var fixed = DataSet()
+        fixed.characterSet = cs
+        var keys: [Tag: QueryKey] = [:]
+        do {
+            if !cs.terms.isEmpty { try fixed.set(.specificCharacterSet, strings: cs.terms) }
+            try fixed.set(.queryRetrieveLevel, string: level.rawValue)
+            for element in requested {
+                let tag = element.tag
+                if let key = QueryKey.byTag[tag] {
+                    keys[tag] = key
+                    fixed[tag] = nil
+                } else if tag == Tag(0x0008, 0x0054) {
+                    try fixed.set(tag, string: retrieveAETitle, vr: .AE)
+                } else if tag == Tag(0x0008, 0x0056) {
+                    try fixed.set(tag, string: "ONLINE", vr: .CS)
+                } else if element.vr == .SQ {
+                    return nil
+                } else {
+                    fixed[tag] = DataElement(tag: tag, vr: element.vr, value: .bytes([]))
+                }
+            }
+        } catch {
+            return nil
+        }
+        var slots: [(Tag, Slot)] = []
+        for element in fixed.elements {
+            guard case .bytes(let bytes) = element.value, keys[element.tag] == nil else { return nil }
+            slots.append((element.tag, .fixed(ElementHeader(element.tag, element.vr), bytes)))
+        }
+        for (tag, key) in keys { slots.append((tag, .key(key, ElementHeader(tag, key.vr)))) }
+        return slots.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
     private func build(_ match: QueryMatch, characterSet cs: SpecificCharacterSet) throws -> DataSet {
