@@ -99,15 +99,35 @@ public struct DataSetWriter: Sendable {
         }
     }
 
+    /// Appends one element whose value is `value` (already in this encoding's byte order for
+    /// strings; binary values are swapped for big endian): its header, the value, and the padding
+    /// byte when `options` pad odd lengths. What `encode` writes for such an element; callers that
+    /// build a data set's bytes without a `DataSet` (C-FIND responses) use it so the two agree.
+    public func append(tag: Tag, vr: VR, value: [UInt8], to out: inout [UInt8]) throws(DicomWriteError) {
+        try append(tag: tag, vr: vr, value: value, to: &out, encoding: encoding)
+    }
+
+    func append(tag: Tag, vr: VR, value: [UInt8], to out: inout [UInt8], encoding: DataSetEncoding) throws(DicomWriteError) {
+        let pad = options.padOddLengths && value.count % 2 == 1
+        let length = value.count + (pad ? 1 : 0)
+        guard length < 0xFFFF_FFFF else { throw .valueTooLongForVR(tag, vr, length: length) }
+        try writeHeader(tag: tag, vr: vr, length: UInt32(length), into: &out, encoding: encoding)
+        if encoding.bigEndian && vr.byteSwapUnit > 1 {
+            var swapped = value
+            if pad { swapped.append(vr.paddingByte) }
+            ByteOrder.swapInPlace(&swapped, unit: vr.byteSwapUnit)
+            out.append(contentsOf: swapped)
+        } else {
+            out.append(contentsOf: value)
+            if pad { out.append(vr.paddingByte) }
+        }
+    }
+
     func write(_ element: DataElement, into out: inout [UInt8], encoding: DataSetEncoding) throws(DicomWriteError) {
         let tag = element.tag
         switch element.value {
-        case .bytes(var bytes):
-            if options.padOddLengths && bytes.count % 2 == 1 { bytes.append(element.vr.paddingByte) }
-            guard bytes.count < 0xFFFF_FFFF else { throw .valueTooLongForVR(tag, element.vr, length: bytes.count) }
-            try writeHeader(tag: tag, vr: element.vr, length: UInt32(bytes.count), into: &out, encoding: encoding)
-            if encoding.bigEndian && element.vr.byteSwapUnit > 1 { ByteOrder.swapInPlace(&bytes, unit: element.vr.byteSwapUnit) }
-            out.append(contentsOf: bytes)
+        case .bytes(let bytes):
+            try append(tag: tag, vr: element.vr, value: bytes, to: &out, encoding: encoding)
         case .bulkData(let ref):
             var bytes: [UInt8]
             do { bytes = try ref.load() } catch { throw .bulkData(error) }

@@ -8,24 +8,29 @@ public enum PNGEncoder {
     /// A PNG of `image` (colour type 0 grey or 2 RGB, bit depth 8).
     /// - Parameter level: zlib compression level 0–9. 3 by default: on a 512x512 CT slice about
     ///   2.5 times faster than zlib's default 6 for a file some 10% larger.
-    public static func encode(_ image: RenderedImage, level: Int32 = 3) -> [UInt8] {
-        encode(width: image.width, height: image.height, colorType: image.components == 1 ? 0 : 2, bitDepth: 8,
+    /// - Throws: `.failed` when zlib cannot compress (it runs out of memory).
+    public static func encode(_ image: RenderedImage, level: Int32 = 3) throws(CodecError) -> [UInt8] {
+        try encode(width: image.width, height: image.height, colorType: image.components == 1 ? 0 : 2, bitDepth: 8,
                samples: image.pixels, bytesPerPixel: image.components, level: level)
     }
 
     /// A 16-bit greyscale PNG (colour type 0, bit depth 16) of `width` x `height` samples, top row first.
-    public static func encodeGrey16(width: Int, height: Int, samples: [UInt16], level: Int32 = 3) -> [UInt8] {
-        precondition(samples.count == width * height, "PNG sample count")
+    /// - Throws: `.badDescriptor` when `samples` does not hold `width` x `height` values; `.failed`
+    ///   when zlib cannot compress.
+    public static func encodeGrey16(width: Int, height: Int, samples: [UInt16], level: Int32 = 3) throws(CodecError) -> [UInt8] {
+        guard width > 0, height > 0, samples.count == width * height else {
+            throw CodecError(.badDescriptor, "PNG: \(samples.count) samples for \(width) x \(height)")
+        }
         var bytes = [UInt8](repeating: 0, count: samples.count * 2)
         for (i, s) in samples.enumerated() {   // PNG samples are big endian
             bytes[2 * i] = UInt8(s >> 8)
             bytes[2 * i + 1] = UInt8(truncatingIfNeeded: s)
         }
-        return encode(width: width, height: height, colorType: 0, bitDepth: 16, samples: bytes, bytesPerPixel: 2, level: level)
+        return try encode(width: width, height: height, colorType: 0, bitDepth: 16, samples: bytes, bytesPerPixel: 2, level: level)
     }
 
     static func encode(width: Int, height: Int, colorType: UInt8, bitDepth: UInt8, samples: [UInt8],
-                       bytesPerPixel: Int, level: Int32) -> [UInt8] {
+                       bytesPerPixel: Int, level: Int32) throws(CodecError) -> [UInt8] {
         let rowBytes = width * bytesPerPixel
         // Filter type 2 (Up) on every row but the first, type 1 (Sub) on the first: medical images
         // are smooth, and both are a subtraction per byte (PNG §9.2).
@@ -50,13 +55,13 @@ public enum PNGEncoder {
         ihdr.appendPNGUInt32(UInt32(height))
         ihdr += [bitDepth, colorType, 0, 0, 0]   // compression 0, filter method 0, no interlace
         appendChunk("IHDR", ihdr, to: &png)
-        appendChunk("IDAT", zlibCompress(filtered, level: level), to: &png)
+        appendChunk("IDAT", try zlibCompress(filtered, level: level), to: &png)
         appendChunk("IEND", [], to: &png)
         return png
     }
 
     /// A zlib stream (RFC 1950: header, deflate, Adler-32) of `input`.
-    static func zlibCompress(_ input: [UInt8], level: Int32) -> [UInt8] {
+    static func zlibCompress(_ input: [UInt8], level: Int32) throws(CodecError) -> [UInt8] {
         var bound = compressBound(uLong(input.count))
         var out = [UInt8](repeating: 0, count: Int(bound))
         let status = input.withUnsafeBufferPointer { i in
@@ -64,7 +69,8 @@ public enum PNGEncoder {
                 compress2(o.baseAddress, &bound, i.baseAddress, uLong(input.count), level)
             }
         }
-        precondition(status == Z_OK, "compress2 with a buffer of compressBound bytes")
+        // With a buffer of compressBound bytes only Z_MEM_ERROR (or a bad level) is left.
+        guard status == Z_OK else { throw CodecError(.failed, "PNG: zlib compress2 returned \(status)") }
         out.removeSubrange(Int(bound)...)
         return out
     }
@@ -89,5 +95,5 @@ fileprivate extension [UInt8] {
 
 extension RenderedImage {
     /// The image as a PNG file (image/png).
-    public func pngData(level: Int32 = 3) -> [UInt8] { PNGEncoder.encode(self, level: level) }
+    public func pngData(level: Int32 = 3) throws(CodecError) -> [UInt8] { try PNGEncoder.encode(self, level: level) }
 }

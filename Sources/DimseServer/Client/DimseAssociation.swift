@@ -168,13 +168,8 @@ public final class DimseAssociation: Sendable {
         guard let context = accepted.first(where: { $0.abstractSyntax == sopClassUID }) else {
             throw AssociationError.noContext(UIDRegistry.name(for: sopClassUID) ?? sopClassUID)
         }
-        var c = CommandSet()
-        c.commandField = .nEventReportRQ
+        var c = CommandSet.eventReportRequest(sopClassUID: sopClassUID, sopInstanceUID: sopInstanceUID, eventTypeID: eventTypeID)
         c.messageID = messageID()
-        c.affectedSOPClassUID = sopClassUID
-        c.affectedSOPInstanceUID = sopInstanceUID
-        c.setUInt16(0x1002, eventTypeID)                 // Event Type ID, PS3.7 Table 10.1-1
-        c.commandDataSetType = CommandSet.dataSetPresent
         let bytes = try DimseDataSetCoding.encode(eventInformation, transferSyntax: context.transferSyntax)
         var buffer = channel.allocator.buffer(capacity: bytes.count)
         buffer.writeBytes(bytes)

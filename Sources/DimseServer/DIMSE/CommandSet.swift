@@ -92,6 +92,24 @@ public struct CommandSet: Sendable, Equatable {
         set { setUInt16(0x1023, newValue) }
     }
 
+    /// Event Type ID (0000,1002) of N-EVENT-REPORT (PS3.7 Table 10.1-1).
+    public var eventTypeID: UInt16? {
+        get { uint16(0x1002) }
+        set { setUInt16(0x1002, newValue) }
+    }
+
+    /// An N-EVENT-REPORT-RQ (PS3.7 §10.1.1.1) with its Event Information to follow; the caller
+    /// sets the Message ID (or lets the sender assign one).
+    public static func eventReportRequest(sopClassUID: String, sopInstanceUID: String, eventTypeID: UInt16) -> CommandSet {
+        var c = CommandSet()
+        c.commandField = .nEventReportRQ
+        c.affectedSOPClassUID = sopClassUID
+        c.affectedSOPInstanceUID = sopInstanceUID
+        c.eventTypeID = eventTypeID
+        c.commandDataSetType = CommandSet.dataSetPresent
+        return c
+    }
+
     /// PS3.7 §E.1: Command Data Set Type value meaning "no data set is present".
     public static let noDataSet: UInt16 = 0x0101
     /// The value we write when a data set follows (PS3.7 §E.1: any value other than 0x0101).

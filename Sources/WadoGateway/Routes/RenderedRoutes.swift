@@ -151,7 +151,7 @@ struct RenderedRoutes: Sendable {
                         return .failure(.notFound("frame \(n) is beyond the \(frames.numberOfFrames) frame(s) of instance \(instance.sopInstanceUID)"))
                     }
                     let image = try PixelRenderer.render(frames, frame: n, dataSet: file.dataSet, options: options)
-                    return .success(format == .jpeg ? try image.jpegData(quality: quality) : image.pngData())
+                    return .success(format == .jpeg ? try image.jpegData(quality: quality) : try image.pngData())
                 } catch {
                     return .failure(DicomWebError(.internalServerError,
                                                   "frame \(n) of instance \(instance.sopInstanceUID) cannot be rendered: \(error)"))

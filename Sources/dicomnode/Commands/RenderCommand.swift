@@ -55,11 +55,11 @@ struct RenderCommand: ParsableCommand {
             let dicom = try DicomFile.read(path: file)
             let decoded = try Self.decodedFrame(frame, of: dicom)
             let encode: (RenderedImage) throws(CodecError) -> [UInt8] = { image throws(CodecError) in
-                ext == "png" ? image.pngData() : try image.jpegData(quality: quality)
+                ext == "png" ? try image.pngData() : try image.jpegData(quality: quality)
             }
             if bits == 16 {
                 let grey = try PixelRenderer.renderGrey16(decoded, dataSet: dicom.dataSet, window: options.window)
-                let png = PNGEncoder.encodeGrey16(width: grey.width, height: grey.height, samples: grey.samples)
+                let png = try PNGEncoder.encodeGrey16(width: grey.width, height: grey.height, samples: grey.samples)
                 guard FileManager.default.createFile(atPath: output, contents: Data(png)) else {
                     printError("\(output): cannot write")
                     throw ExitCode(1)

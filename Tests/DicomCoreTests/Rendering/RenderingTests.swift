@@ -333,10 +333,10 @@ struct RenderingTests {
     @Test("PNG: grey and RGB images read back to the same pixels, every chunk CRC right")
     func pngRoundTrip() throws {
         let grey = RenderedImage(width: 7, height: 5, components: 1, pixels: (0..<35).map { UInt8(($0 * 37) % 256) })
-        let g = try readPNG(grey.pngData())
+        let g = try readPNG(try grey.pngData())
         #expect(g.width == 7 && g.height == 5 && g.colorType == 0 && g.pixels == grey.pixels)
         let rgb = RenderedImage(width: 3, height: 4, components: 3, pixels: (0..<36).map { UInt8(($0 * 91) % 256) })
-        let c = try readPNG(rgb.pngData())
+        let c = try readPNG(try rgb.pngData())
         #expect(c.width == 3 && c.height == 4 && c.colorType == 2 && c.pixels == rgb.pixels)
     }
 
@@ -388,7 +388,7 @@ struct RenderingTests {
         let grey = try PixelRenderer.renderGrey16(frame, dataSet: ds)
         // MONOCHROME1: 65535 − ((1000 − 999.5)/1000 + 0.5)·65535 = 32734.7
         #expect(grey.samples == [65535, 32735, 0])
-        let png = PNGEncoder.encodeGrey16(width: 3, height: 1, samples: grey.samples)
+        let png = try PNGEncoder.encodeGrey16(width: 3, height: 1, samples: grey.samples)
         #expect(png[24] == 16 && png[25] == 0)   // IHDR bit depth 16, colour type 0
         let idatLength = Int(png[33]) << 24 | Int(png[34]) << 16 | Int(png[35]) << 8 | Int(png[36])
         let raw = try Deflate.inflate(Array(png[41..<(41 + idatLength)]), limit: 1 << 20)
@@ -423,6 +423,9 @@ struct RenderingTests {
         try highBit.set(.highBit, int: 16)
         #expect(throws: CodecError.self) { try PixelRenderer.render(self.frame16(highBit, [0]), dataSet: highBit) }
         #expect(Viewport(width: 1_000_000, height: 1_000_000).fit(width: 512, height: 256) == (16384, 8192))
+        // A 16-bit PNG whose samples do not fill its size is refused, not written short.
+        #expect(throws: CodecError.self) { try PNGEncoder.encodeGrey16(width: 2, height: 2, samples: [1, 2, 3]) }
+        #expect(throws: CodecError.self) { try PNGEncoder.encodeGrey16(width: 0, height: 0, samples: []) }
     }
 }
 

@@ -116,9 +116,9 @@ struct ResponseBuilder: Sendable {
 
     private enum Slot {
         /// A key from the index: its value, or zero-length.
-        case key(QueryKey, ElementHeader)
+        case key(QueryKey, Tag, VR)
         /// The same for every match (character set, level, Retrieve AE Title, empty keys).
-        case fixed(ElementHeader, [UInt8])
+        case fixed(Tag, VR, [UInt8])
     }
 
     init(requested: [DataElement], level: QueryLevel, characterSet: SpecificCharacterSet, retrieveAETitle: String) {
@@ -142,75 +142,36 @@ struct ResponseBuilder: Sendable {
     /// set cannot hold (then the data set path falls back to UTF-8, PS3.4 §C.4.1.1.3.2).
     func encodedResponse(for match: QueryMatch, transferSyntax: TransferSyntax) -> [UInt8]? {
         guard let slots, !transferSyntax.isBigEndian, !transferSyntax.isDeflated else { return nil }
-        let explicitVR = transferSyntax.isExplicitVR
+        // The same element writer as the data set path, with its options (even lengths, PS3.5 §7.1).
+        let writer = DataSetWriter(encoding: DataSetEncoding(transferSyntax), options: .normalized)
         var out: [UInt8] = []
         out.reserveCapacity(512)
-        for slot in slots {
-            switch slot {
-            case .fixed(let header, let bytes):
-                guard header.put(bytes, into: &out, explicitVR: explicitVR) else { return nil }
-            case .key(let key, let header):
-                var bytes: [UInt8] = []
-                if let value = match.values[key], !value.isEmpty {
-                    // QueryMatch.put: a US value is a binary number (left to the data set path).
-                    guard key.vr != .US, key.vr.isString else { return nil }
-                    if key.vr.usesSpecificCharacterSet {
-                        guard let encoded = try? characterSet.encode(value, vr: key.vr) else { return nil }
-                        bytes = encoded
-                    } else {
-                        // The default repertoire (PS3.5 §6.1.2.1), as DataSet.set(_:string:vr:) checks.
-                        guard value.unicodeScalars.allSatisfy({ $0.isASCII }) else { return nil }
-                        bytes = Array(value.utf8)
+        do {
+            for slot in slots {
+                switch slot {
+                case .fixed(let tag, let vr, let bytes):
+                    try writer.append(tag: tag, vr: vr, value: bytes, to: &out)
+                case .key(let key, let tag, let vr):
+                    var bytes: [UInt8] = []
+                    if let value = match.values[key], !value.isEmpty {
+                        // QueryMatch.put: a US value is a binary number (left to the data set path).
+                        guard vr != .US, vr.isString else { return nil }
+                        if vr.usesSpecificCharacterSet {
+                            guard let encoded = try? characterSet.encode(value, vr: vr) else { return nil }
+                            bytes = encoded
+                        } else {
+                            // The default repertoire (PS3.5 §6.1.2.1), as DataSet.set(_:string:vr:) checks.
+                            guard value.unicodeScalars.allSatisfy({ $0.isASCII }) else { return nil }
+                            bytes = Array(value.utf8)
+                        }
                     }
+                    try writer.append(tag: tag, vr: vr, value: bytes, to: &out)
                 }
-                guard header.put(bytes, into: &out, explicitVR: explicitVR) else { return nil }
             }
+        } catch {
+            return nil                                   // too long for its VR: the data set path reports it
         }
         return out
-    }
-
-    /// What an element's encoding needs besides its value, worked out once per C-FIND.
-    private struct ElementHeader {
-        let tag: Tag
-        let vrBytes: (UInt8, UInt8)
-        let longLength: Bool
-        let padding: UInt8
-
-        init(_ tag: Tag, _ vr: VR) {
-            self.tag = tag
-            vrBytes = vr.bytes
-            longLength = vr.hasLongExplicitLength
-            padding = vr.paddingByte
-        }
-
-        /// The element, little endian, its value padded to even length (PS3.5 §7.1) as
-        /// DataSetWriter's normalized options do; false when the value is too long for its VR's
-        /// 16-bit length.
-        func put(_ value: [UInt8], into out: inout [UInt8], explicitVR: Bool) -> Bool {
-            let length = value.count + value.count % 2
-            func le16(_ v: Int) { out.append(UInt8(v & 0xFF)); out.append(UInt8((v >> 8) & 0xFF)) }
-            le16(Int(tag.group))
-            le16(Int(tag.element))
-            if explicitVR {
-                out.append(vrBytes.0)
-                out.append(vrBytes.1)
-                if longLength {
-                    out.append(0)
-                    out.append(0)
-                    le16(length & 0xFFFF)
-                    le16(length >> 16)
-                } else {
-                    guard length <= 0xFFFF else { return false }
-                    le16(length)
-                }
-            } else {
-                le16(length & 0xFFFF)
-                le16(length >> 16)
-            }
-            out.append(contentsOf: value)
-            if value.count % 2 == 1 { out.append(padding) }
-            return true
-        }
     }
 
     /// The slots of `encodedResponse`, in the order the data set path would write them: the
@@ -244,9 +205,9 @@ struct ResponseBuilder: Sendable {
         var slots: [(Tag, Slot)] = []
         for element in fixed.elements {
             guard case .bytes(let bytes) = element.value, keys[element.tag] == nil else { return nil }
-            slots.append((element.tag, .fixed(ElementHeader(element.tag, element.vr), bytes)))
+            slots.append((element.tag, .fixed(element.tag, element.vr, bytes)))
         }
-        for (tag, key) in keys { slots.append((tag, .key(key, ElementHeader(tag, key.vr)))) }
+        for (tag, key) in keys { slots.append((tag, .key(key, tag, key.vr))) }
         return slots.sorted { $0.0 < $1.0 }.map(\.1)
     }
 

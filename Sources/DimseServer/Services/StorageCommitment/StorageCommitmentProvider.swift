@@ -117,11 +117,9 @@ public struct StorageCommitmentProvider: DimseServiceProvider {
             reporter.submit(report, to: requestor)
             return .alreadySent
         }
-        var event = CommandSet()
-        event.commandField = .nEventReportRQ
-        event.affectedSOPClassUID = Self.sopClassUID
-        event.affectedSOPInstanceUID = Self.wellKnownInstanceUID
-        event.setUInt16(0x1002, report.eventTypeID)   // Event Type ID, PS3.4 §J.3.3
+        // Event Type ID 1 or 2, PS3.4 §J.3.3.
+        let event = CommandSet.eventReportRequest(sopClassUID: Self.sopClassUID, sopInstanceUID: Self.wellKnownInstanceUID,
+                                                  eventTypeID: report.eventTypeID)
         do {
             let bytes = try DimseDataSetCoding.encode(reportDataSet, transferSyntax: request.context.transferSyntax)
             let seconds = settings.reportTimeout.components.seconds
