@@ -1,0 +1,155 @@
+import Foundation
+import Testing
+@testable import DicomCore
+
+/// PS3.15 Annex E Basic Application Level Confidentiality Profile (Sources/DicomCore/Deidentification).
+@Suite("De-identification: PS3.15 Basic Application Level Confidentiality Profile")
+struct DeidentifierTests {
+    static let secret = Array("test secret of this node".utf8)
+    static let study = "1.2.826.0.1.3680043.2.1125.77"
+    static let referencedSOP = "1.2.826.0.1.3680043.2.1125.77.1.5"
+
+    /// A CT-like instance with identifying attributes at the top level and in a sequence.
+    static func instance(sop: String, burnedIn: String? = nil) -> DataSet {
+        var ds = DataSet()
+        ds[.specificCharacterSet] = .text(.specificCharacterSet, .CS, "ISO_IR 100")
+        ds[.sopClassUID] = .uid(.sopClassUID, "1.2.840.10008.5.1.4.1.1.2")
+        ds[.sopInstanceUID] = .uid(.sopInstanceUID, sop)
+        ds[.studyDate] = .text(.studyDate, .DA, "20250102")
+        ds[.seriesDate] = .text(.seriesDate, .DA, "20250102")
+        ds[.contentDate] = .text(.contentDate, .DA, "20250102")
+        ds[.accessionNumber] = .text(.accessionNumber, .SH, "ACC123")
+        ds[.modality] = .text(.modality, .CS, "CT")
+        ds[.institutionName] = .text(.institutionName, .LO, "General Hospital")
+        ds[.referringPhysicianName] = .text(.referringPhysicianName, .PN, "Who^Doctor")
+        ds[.patientName] = .text(.patientName, .PN, "Doe^Jane")
+        ds[.patientID] = .text(.patientID, .LO, "PID-9")
+        ds[.patientBirthDate] = .text(.patientBirthDate, .DA, "19700101")
+        ds[.patientSex] = .text(.patientSex, .CS, "F")
+        ds[.sliceThickness] = .text(.sliceThickness, .DS, "1.25")
+        ds[.studyInstanceUID] = .uid(.studyInstanceUID, study)
+        ds[.seriesInstanceUID] = .uid(.seriesInstanceUID, study + ".1")
+        ds[.frameOfReferenceUID] = .uid(.frameOfReferenceUID, study + ".9")
+        // A nested sequence: Referenced Image Sequence (X/Z/U*) whose item names a person too.
+        var item = DataSet()
+        item[.referencedSOPClassUID] = .uid(.referencedSOPClassUID, "1.2.840.10008.5.1.4.1.1.2")
+        item[.referencedSOPInstanceUID] = .uid(.referencedSOPInstanceUID, referencedSOP)
+        item[.patientName] = .text(.patientName, .PN, "Nested^Name")
+        ds[.referencedImageSequence] = DataElement(tag: .referencedImageSequence, vr: .SQ, value: .sequence([SequenceItem(item)]))
+        // A private block: creator and one element.
+        ds[Tag(0x0029, 0x0010)] = .text(Tag(0x0029, 0x0010), .LO, "ACME 1.0")
+        ds[Tag(0x0029, 0x1001)] = .text(Tag(0x0029, 0x1001), .LO, "Jane Doe's secret")
+        if let burnedIn { ds[.burnedInAnnotation] = .text(.burnedInAnnotation, .CS, burnedIn) }
+        ds[.rows] = DataElement(.rows, .US, bytes: [2, 0])
+        ds[.pixelData] = DataElement(.pixelData, .OW, bytes: [1, 2, 3, 4])
+        return ds
+    }
+
+    @Test("names, IDs and dates are emptied, removed or replaced; other attributes and the pixels are kept")
+    func attributeActions() throws {
+        let out = try Deidentifier(secret: Self.secret).deidentify(Self.instance(sop: Self.referencedSOP))
+        // Z: zero length, still present (Type 2 attributes stay).
+        #expect(out[.patientName]?.bytes == [])
+        #expect(out[.patientBirthDate]?.bytes == [])
+        #expect(out[.studyDate]?.bytes == [])
+        #expect(out[.accessionNumber]?.bytes == [])
+        #expect(out[.referringPhysicianName]?.bytes == [])
+        #expect(out[.patientSex]?.bytes == [])
+        // Z/D, Z for Patient ID; D (dummy) for Content Date.
+        #expect(out[.patientID]?.bytes == [])
+        #expect(out.string(.contentDate) == "19000101")
+        // X/Z/D and X/D resolved to X: removed.
+        #expect(out[.institutionName] == nil)
+        #expect(out[.seriesDate] == nil)
+        // Not in Table E.1-1: kept unchanged.
+        #expect(out.string(.modality) == "CT")
+        #expect(out.string(.sliceThickness) == "1.25")
+        #expect(out.string(.specificCharacterSet) == "ISO_IR 100")
+        #expect(out[.pixelData]?.bytes == [1, 2, 3, 4])
+        #expect(out[.rows]?.bytes == [2, 0])
+        // Private attributes, creator included, are gone.
+        #expect(out.tags.allSatisfy { !$0.isPrivate })
+        // The nested PN is emptied too.
+        let item = try #require(out.sequence(.referencedImageSequence)?.first)
+        #expect(item[.patientName]?.bytes == [])
+        #expect(item.string(.referencedSOPClassUID) == "1.2.840.10008.5.1.4.1.1.2")
+    }
+
+    @Test("UIDs are replaced by 2.25 UIDs, the same original always the same new UID, references included")
+    func uidsConsistent() throws {
+        let d = Deidentifier(secret: Self.secret)
+        let first = try d.deidentify(Self.instance(sop: Self.referencedSOP))
+        let second = try d.deidentify(Self.instance(sop: Self.study + ".1.6"))
+        let newStudy = try #require(first.string(.studyInstanceUID))
+        #expect(newStudy != Self.study)
+        #expect(newStudy.hasPrefix("2.25."))
+        #expect(newStudy.count <= 64)
+        #expect(newStudy.allSatisfy { $0.isNumber || $0 == "." })
+        // One study: both instances get the same new Study and Series Instance UID.
+        #expect(second.string(.studyInstanceUID) == newStudy)
+        #expect(second.string(.seriesInstanceUID) == first.string(.seriesInstanceUID))
+        #expect(first.string(.frameOfReferenceUID) == d.uid(for: Self.study + ".9"))
+        // Two instances: two new SOP Instance UIDs.
+        #expect(first.string(.sopInstanceUID) != second.string(.sopInstanceUID))
+        #expect(first.string(.sopInstanceUID) != Self.referencedSOP)
+        // The second instance's reference to the first maps to the first's new SOP Instance UID.
+        let reference = try #require(second.sequence(.referencedImageSequence)?.first)
+        #expect(reference.string(.referencedSOPInstanceUID) == first.string(.sopInstanceUID))
+        // Another secret, other UIDs.
+        let other = try Deidentifier(secret: Array("another node".utf8)).deidentify(Self.instance(sop: Self.referencedSOP))
+        #expect(other.string(.studyInstanceUID) != newStudy)
+        // UI values stay even length, NUL padded.
+        #expect((first[.studyInstanceUID]?.bytes.count ?? 1) % 2 == 0)
+    }
+
+    @Test("Patient Identity Removed, De-identification Method and its code (113100, DCM) are added")
+    func identityRemovedAttributes() throws {
+        let out = try Deidentifier(secret: Self.secret).deidentify(Self.instance(sop: "1.2.3.4"))
+        #expect(out.string(.patientIdentityRemoved) == "YES")
+        #expect(out.string(.deidentificationMethod) == BasicProfile.methodDescription)
+        #expect(BasicProfile.methodDescription.count <= 64)
+        let code = try #require(out.sequence(.deidentificationMethodCodeSequence)?.first)
+        #expect(code.string(.codeValue) == "113100")
+        #expect(code.string(.codingSchemeDesignator) == "DCM")
+        #expect(code.string(.codeMeaning) == "Basic Application Confidentiality Profile")
+    }
+
+    @Test("Burned In Annotation YES is refused; NO is de-identified")
+    func burnedInAnnotation() throws {
+        let d = Deidentifier(secret: Self.secret)
+        #expect(throws: DeidentificationError.burnedInAnnotation) {
+            try d.deidentify(Self.instance(sop: "1.2.3.4", burnedIn: "YES"))
+        }
+        let out = try d.deidentify(Self.instance(sop: "1.2.3.4", burnedIn: "NO"))
+        #expect(out.string(.burnedInAnnotation) == "NO")
+    }
+
+    @Test("a Part 10 file: Media Storage SOP Instance UID follows the new SOP Instance UID; it reads back")
+    func partTenFile() throws {
+        let file = DicomFile(dataSet: Self.instance(sop: "1.2.3.4"), transferSyntax: .explicitVRLittleEndian,
+                             sourceApplicationEntityTitle: "HOSPITAL_PACS")
+        let out = try Deidentifier(secret: Self.secret).deidentify(file)
+        let newUID = try #require(out.dataSet.string(.sopInstanceUID))
+        #expect(newUID != "1.2.3.4")
+        #expect(out.fileMetaInformation.string(.mediaStorageSOPInstanceUID) == newUID)
+        #expect(out.fileMetaInformation[.sourceApplicationEntityTitle] == nil)
+        let reread = try DicomFile.read(bytes: try out.encoded())
+        #expect(reread.dataSet.string(.patientIdentityRemoved) == "YES")
+        #expect(reread.dataSet[.patientName]?.bytes == [])
+    }
+
+    @Test("curves, overlays, group lengths and the combined codes resolve as documented")
+    func repeatingGroupsAndCombinedCodes() {
+        #expect(BasicProfile.action(for: Tag(0x5002, 0x3000)) == .remove)
+        #expect(BasicProfile.action(for: Tag(0x6000, 0x0010)) == .remove)
+        #expect(BasicProfile.action(for: Tag(0x6002, 0x4000)) == .remove)
+        #expect(BasicProfile.action(for: Tag(0x0008, 0x0000)) == .remove)
+        #expect(BasicProfile.action(for: .patientName) == .empty)
+        #expect(BasicProfile.action(for: .sopInstanceUID) == .replaceUID)
+        #expect(BasicProfile.action(for: Tag(0x0018, 0x1000)) == .dummy)   // X/Z/D Device Serial Number → D
+        #expect(BasicProfile.action(for: Tag(0x0008, 0x1010)) == .remove)  // X/Z/D Station Name → X
+        #expect(BasicProfile.action(for: Tag(0x0008, 0x1140)) == .keep)    // X/Z/U* Referenced Image Sequence
+        #expect(BasicProfile.action(for: .modality) == .keep)
+        #expect(BasicProfile.table.count > 600)
+    }
+}
