@@ -148,6 +148,8 @@ struct DeidentifierTests {
         #expect(BasicProfile.action(for: .sopInstanceUID) == .replaceUID)
         #expect(BasicProfile.action(for: Tag(0x0018, 0x1000)) == .dummy)   // X/Z/D Device Serial Number → D
         #expect(BasicProfile.action(for: Tag(0x0008, 0x1010)) == .remove)  // X/Z/D Station Name → X
+        #expect(BasicProfile.action(for: Tag(0x0008, 0x1070)) == .empty)   // X/Z/D Operators' Name → Z (RT Series Type 2)
+        #expect(BasicProfile.action(for: Tag(0x0008, 0x002A)) == .dummy)   // X/Z/D Acquisition DateTime → D (Enhanced MR 1C)
         #expect(BasicProfile.action(for: Tag(0x0008, 0x1140)) == .keep)    // X/Z/U* Referenced Image Sequence
         #expect(BasicProfile.action(for: .modality) == .keep)
         #expect(BasicProfile.table.count > 600)

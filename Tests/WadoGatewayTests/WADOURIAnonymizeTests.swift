@@ -69,6 +69,12 @@ struct WADOURIAnonymizeTests {
             try await client.execute(uri: Self.uri("1.2.3.70", "&contentType=application%2Fdicom&anonymize=no"), method: .get) { r in
                 #expect(r.status == .badRequest)
             }
+            // The capabilities description names the parameter (and is still valid JSON).
+            try await client.execute(uri: "/dicom-web/capabilities", method: .get) { r in
+                let services = (r.body.json as? [String: Any])?["services"] as? [String: Any]
+                let wado = services?["WADO-URI"] as? [String: Any]
+                #expect((wado?["parameters"] as? [String])?.contains("anonymize") == true)
+            }
         }
         let key = try #require(FileManager.default.contents(atPath: f.root + "/" + DeidentificationKey.fileName))
         #expect(key.count == DeidentificationKey.length)

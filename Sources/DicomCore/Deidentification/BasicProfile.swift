@@ -37,8 +37,11 @@ public enum BasicProfile {
         0x0040_A032: .dummy, 0x300A_0006: .dummy, 0x300A_0007: .dummy, 0x3008_0250: .dummy, 0x3008_0251: .dummy,
         0x3008_0054: .dummy, 0x3008_0056: .dummy, 0x3010_0056: .dummy, 0x3010_0077: .dummy,
         0x3010_004C: .dummy, 0x3010_004D: .dummy,
-        // X/Z/D → D: Device Serial Number is Type 1 in the Enhanced General Equipment Module (C.7.5.2).
-        0x0018_1000: .dummy,
+        // X/Z/D → D: Device Serial Number is Type 1 in the Enhanced General Equipment Module (C.7.5.2);
+        // Acquisition DateTime is Type 1C in the MR/CT Image and Spectroscopy Instance Macros (C.8.13.1).
+        0x0018_1000: .dummy, 0x0008_002A: .dummy,
+        // X/Z/D → Z: Operators' Name is Type 2 in the RT Series Module (C.8.8.1).
+        0x0008_1070: .empty,
     ]
 
     /// The action for `tag` at any depth of the data set.
