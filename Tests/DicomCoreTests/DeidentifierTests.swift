@@ -55,7 +55,7 @@ struct DeidentifierTests {
         #expect(out[.accessionNumber]?.bytes == [])
         #expect(out[.referringPhysicianName]?.bytes == [])
         #expect(out[.patientSex]?.bytes == [])
-        // Z/D, Z for Patient ID; D (dummy) for Content Date.
+        // Z for Patient ID (PS3.15 2023b Table E.1-1); Z/D resolved to D (dummy) for Content Date.
         #expect(out[.patientID]?.bytes == [])
         #expect(out.string(.contentDate) == "19000101")
         // X/Z/D and X/D resolved to X: removed.
@@ -153,5 +153,100 @@ struct DeidentifierTests {
         #expect(BasicProfile.action(for: Tag(0x0008, 0x1140)) == .keep)    // X/Z/U* Referenced Image Sequence
         #expect(BasicProfile.action(for: .modality) == .keep)
         #expect(BasicProfile.table.count > 600)
+    }
+
+    /// Rows checked one by one against PS3.15 2023b Table E.1-1 (Basic Prof. column), including the
+    /// rows where the third-party list this table started from, or an older edition, said otherwise.
+    @Test("Table E.1-1 rows pinned to the PS3.15 2023b Basic Profile codes")
+    func tableRowsPinned() {
+        let expected: [(UInt32, ProfileActionCode)] = [
+            (0x0010_0020, .Z),    // Patient ID: Z (the 2024b list this table came from said Z/D)
+            (0x0010_0010, .Z),    // Patient's Name
+            (0x0008_0050, .Z),    // Accession Number
+            (0x3006_0009, .Z),    // Structure Set Time: Z (an older edition said X/D)
+            (0x300A_00B2, .XZ),   // Treatment Machine Name: X/Z (an older edition said X)
+            (0x3010_0077, .XD),   // Treatment Site: X/D (an older edition said D)
+            (0x0008_0023, .ZD),   // Content Date
+            (0x0018_9919, .ZD),   // Instruction Performed DateTime
+            (0x0008_1010, .XZD),  // Station Name
+            (0x0008_1111, .XZD),  // Referenced Performed Procedure Step Sequence
+            (0x0018_1030, .XD),   // Protocol Name
+            (0x0008_1110, .XZ),   // Referenced Study Sequence
+            (0x0008_1140, .XZU),  // Referenced Image Sequence
+            (0x0008_2112, .XZU),  // Source Image Sequence
+            (0x0040_A730, .D),    // Content Sequence
+            (0x0040_1101, .D),    // Person Identification Code Sequence
+            (0x0072_0065, .D),    // Selector OB Value
+            (0x0008_0106, .D),    // Context Group Version
+            (0x0040_0610, .Z),    // Specimen Preparation Sequence
+            (0x0018_9424, .X),    // Acquisition Protocol Description
+            (0x0008_1000, .X),    // Network ID (retired)
+            (0xFFFA_FFFA, .X),    // Digital Signatures Sequence
+            (0x0020_9161, .U),    // Concatenation UID
+            (0x0002_0003, .U),    // Media Storage SOP Instance UID
+            (0x0008_0017, .U),    // Acquisition UID
+        ]
+        for (tag, code) in expected {
+            #expect(BasicProfile.table[tag] == code, "(\(String(tag >> 16, radix: 16)),\(String(tag & 0xFFFF, radix: 16)))")
+        }
+        // Not in Table E.1-1: kept.
+        #expect(BasicProfile.table[Tag.modality.rawValue] == nil)
+        #expect(BasicProfile.table[Tag.sopClassUID.rawValue] == nil)
+        #expect(BasicProfile.action(for: .modality) == .keep)
+        // 607 rows with a single tag in PS3.15 2023b, and the 13 rows of 2024b named in the table's header.
+        #expect(BasicProfile.table.count == 617)
+        // Private attributes (gggg,eeee) with gggg odd: X, the groups PS3.5 does not allow included.
+        #expect(BasicProfile.action(for: Tag(0x0009, 0x1001)) == .remove)
+        #expect(BasicProfile.action(for: Tag(0x0003, 0x0010)) == .remove)
+        // Overlay Data / Overlay Comments (60xx,3000)/(60xx,4000) and Curve Data (50xx,xxxx): X.
+        #expect(BasicProfile.action(for: Tag(0x60FE, 0x3000)) == .remove)
+        #expect(BasicProfile.action(for: Tag(0x501E, 0x0010)) == .remove)
+    }
+
+    @Test("a D sequence keeps its items but no original text, name, code or date in them")
+    func dummySequences() throws {
+        var ds = Self.instance(sop: "1.2.3.4")
+        // Person Identification Code Sequence (0040,1101) D: the code identifies the person.
+        var code = DataSet()
+        code[.codeValue] = .text(.codeValue, .SH, "EMP-4711")
+        code[.codingSchemeDesignator] = .text(.codingSchemeDesignator, .SH, "HOSPITAL")
+        code[.codeMeaning] = .text(.codeMeaning, .LO, "Jane Roe")
+        ds[.personIdentificationCodeSequence] = DataElement(tag: .personIdentificationCodeSequence, vr: .SQ,
+                                                            value: .sequence([SequenceItem(code)]))
+        // Content Sequence (0040,A730) D: an SR TEXT content item naming the patient.
+        var content = DataSet()
+        content[.relationshipType] = .text(.relationshipType, .CS, "CONTAINS")
+        content[.valueType] = .text(.valueType, .CS, "TEXT")
+        content[.textValue] = .text(.textValue, .UT, "Jane Doe, born 1970-01-01")
+        content[.observationDateTime] = .text(.observationDateTime, .DT, "20250102101010")
+        var reference = DataSet()
+        reference[.referencedSOPClassUID] = .uid(.referencedSOPClassUID, "1.2.840.10008.5.1.4.1.1.2")
+        reference[.referencedSOPInstanceUID] = .uid(.referencedSOPInstanceUID, Self.referencedSOP)
+        content[.referencedSOPSequence] = DataElement(tag: .referencedSOPSequence, vr: .SQ, value: .sequence([SequenceItem(reference)]))
+        ds[.contentSequence] = DataElement(tag: .contentSequence, vr: .SQ, value: .sequence([SequenceItem(content)]))
+
+        let d = Deidentifier(secret: Self.secret)
+        let out = try d.deidentify(ds)
+        let person = try #require(out.sequence(.personIdentificationCodeSequence)?.first)
+        #expect(person.string(.codeValue) == "ANONYMIZED")
+        #expect(person.string(.codingSchemeDesignator) == "ANONYMIZED")
+        #expect(person.string(.codeMeaning) == "ANONYMIZED")
+        let item = try #require(out.sequence(.contentSequence)?.first)
+        #expect(item.string(.textValue) == "ANONYMIZED")
+        #expect(item.string(.valueType) == "TEXT")               // CS: kept, the item stays a TEXT item
+        #expect(item.string(.relationshipType) == "CONTAINS")
+        #expect(item.string(.observationDateTime) == "19000101000000")  // X/D, resolved to D (Type 1C in SR items)
+        let ref = try #require(item.sequence(.referencedSOPSequence)?.first)
+        #expect(ref.string(.referencedSOPClassUID) == "1.2.840.10008.5.1.4.1.1.2")
+        #expect(ref.string(.referencedSOPInstanceUID) == d.uid(for: Self.referencedSOP))
+        // Outside D sequences, attributes the table does not list are kept as they are.
+        #expect(out.string(.modality) == "CT")
+    }
+
+    @Test("Longitudinal Temporal Information Modified is REMOVED (PS3.15 §E.2, no Retain option)")
+    func longitudinalTemporalInformation() throws {
+        let out = try Deidentifier(secret: Self.secret).deidentify(Self.instance(sop: "1.2.3.4"))
+        #expect(out.string(.longitudinalTemporalInformationModified) == "REMOVED")
+        #expect(out[.longitudinalTemporalInformationModified]?.vr == .CS)
     }
 }

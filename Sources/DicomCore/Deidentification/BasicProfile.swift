@@ -8,8 +8,11 @@ public enum DeidentificationAction: Sendable, Equatable {
     case remove
     /// Zero length value; a sequence keeps no item (Z).
     case empty
-    /// A non-zero length dummy value consistent with the VR; a sequence is kept with its items
-    /// de-identified (D).
+    /// A non-zero length dummy value consistent with the VR (D). A sequence keeps its items, and in
+    /// them every text, name, date, time and unknown (UN) value the table does not list gets a dummy
+    /// value too: the original content of, say, Content Sequence (0040,A730) or Person
+    /// Identification Code Sequence (0040,1101) is not kept (keeping it cleaned is the Clean
+    /// Structured Content Option, PS3.15 §E.3.5, which this node does not apply).
     case dummy
     /// A new UID derived from the original (U).
     case replaceUID
@@ -46,8 +49,10 @@ public enum BasicProfile {
 
     /// The action for `tag` at any depth of the data set.
     public static func action(for tag: Tag) -> DeidentificationAction {
-        // PS3.15 §E.1.1: the Basic Profile removes all private attributes (E.3.10 not applied).
-        if tag.isPrivate { return .remove }
+        // Table E.1-1 "Private attributes (gggg,eeee) where gggg is odd": X (the Retain Safe Private
+        // Option, PS3.15 §E.3.10, is not applied). Every odd group, the ones PS3.5 §7.8.1 does not
+        // allow for private data elements (0001, 0003, 0005, 0007, FFFF) included.
+        if tag.isPrivate || tag.group & 1 == 1 { return .remove }
         // Group lengths are not kept: the lengths change (PS3.5 §7.2 makes them optional).
         if tag.isGroupLength && tag.group != 0x0002 { return .remove }
         let group = tag.group

@@ -1,10 +1,16 @@
 // PS3.15 Annex E, Table E.1-1 "Application Level Confidentiality Profile Attributes", the
-// "Basic Prof." column, transcribed from the 2024b edition of DICOM PS3.15
-// (https://dicom.nema.org/medical/dicom/2024b/output/chtml/part15/chapter_E.html#table_E.1-1).
-// Each row keeps the action code the standard gives; `BasicProfile.resolved` picks one action for
-// the combined codes. Attributes not listed are kept (K); private attributes are removed
-// (PS3.15 §E.1.1); the repeating groups (50xx curves, 60xx overlays) are handled in
-// `BasicProfile.action(for:)`. Update this table together with its edition named above.
+// "Basic Prof." column (https://dicom.nema.org/medical/dicom/2023b/output/chtml/part15/chapter_E.html).
+// Edition: checked row by row against PS3.15 2023b Table E.1-1: every row of that edition is here
+// with its code, including the retired attributes. 13 rows that PS3.15 2023b does not have were
+// taken from the 2024b edition (the Issuer of Clinical Trial ... ID attributes (0012,0022), (0012,0023),
+// (0012,0032), (0012,0041), (0012,0043), (0012,0055), (0012,0073); Date of Manufacture (0018,1204),
+// Date of Installation (0018,1205); ROI DateTime (3006,002D), ROI Observation DateTime (3006,002E),
+// ROI Creator Sequence (3006,004D), ROI Interpreter Sequence (3006,004E)), all X; they are marked
+// "2024b" below. Each row keeps the action code the standard gives; `BasicProfile.resolved` picks
+// one action for the combined codes. Attributes not listed are kept (K); the rows that name no
+// single tag (private attributes (gggg,eeee) with gggg odd, Curve Data (50xx,xxxx), Overlay Data
+// (60xx,3000), Overlay Comments (60xx,4000)) are applied in `BasicProfile.action(for:)`.
+// Update this table together with the edition named above.
 
 /// An action code of PS3.15 Table E.1-1 as the table writes it.
 public enum ProfileActionCode: Sendable, Equatable {
@@ -29,7 +35,8 @@ public enum ProfileActionCode: Sendable, Equatable {
 }
 
 extension BasicProfile {
-    /// Table E.1-1, Basic Profile column (PS3.15 2024b), keyed by the tag's 32-bit value.
+    /// Table E.1-1, Basic Profile column (PS3.15 2023b, and the 2024b rows named above), keyed by the
+    /// tag's 32-bit value.
     static let table: [UInt32: ProfileActionCode] = {
         var t: [UInt32: ProfileActionCode] = [:]
         for (code, tags) in rows { for tag in tags { t[tag] = code } }
@@ -59,7 +66,7 @@ extension BasicProfile {
             0x0008_0050, 0x0018_1203, 0x0012_0060, 0x0012_0021, 0x0012_0030, 0x0012_0031, 0x0012_0050, // Accession Number, Calibration DateTime, clinical trial names and IDs
             0x3010_000F, 0x3010_0017, 0x0008_009C, 0x3010_001B, 0x0040_2017, 0x3010_007F, // Conceptual Volume descriptions, Consulting Physician's Name, Device Alternate Identifier, Filler Order Number, Fractionation Notes
             0x0040_0513, 0x0040_0562, 0x3010_0043, 0x0040_A082, // Issuer of Container/Specimen Identifier Sequence, Manufacturer's Device Identifier, Participation DateTime
-            0x0010_0030, 0x0010_0010, 0x0010_0040, 0x0040_2016, 0x3010_007B, 0x3010_0081, // Patient's Birth Date, Patient's Name, Patient's Sex, Placer Order Number, Prescription Notes (Sequence)
+            0x0010_0030, 0x0010_0010, 0x0010_0020, 0x0010_0040, 0x0040_2016, 0x3010_007B, 0x3010_0081, // Patient's Birth Date, Name, ID, Sex, Placer Order Number, Prescription Notes (Sequence)
             0x3006_00A6, 0x3006_0026, 0x300A_0615, 0x300A_0611, 0x3010_005A, 0x300A_067D, 0x3010_005C, // ROI Interpreter, ROI Name, RT slot IDs, Physician Intent Narrative, Generation Mode Description, Reason for Superseding
             0x0008_0090, 0x300E_0004, 0x300E_0005, 0x0400_0564, 0x0040_0610, 0x3006_0008, 0x3006_0009, // Referring Physician's Name, Review Date/Time, Source of Previous Values, Specimen Preparation Sequence, Structure Set Date/Time
             0x0008_0020, 0x0020_0010, 0x0008_0030, 0x3010_007A, 0x0040_A088, // Study Date, Study ID, Study Time, Treatment Technique Notes, Verifying Observer Identification Code Sequence
@@ -72,7 +79,7 @@ extension BasicProfile {
             0x0012_0051, 0x0040_0310, 0x0040_0280, 0x300A_02EB, 0x0040_3001, 0x0008_009D, 0x0050_001B, // Time Point Description, Comments on Radiation Dose/PPS, Compensator Description, Confidentiality Constraint, Consulting Physician Identification Sequence, Container Component ID
             0x0040_051A, 0x0070_0086, 0x0018_1042, 0x0018_1043, 0x0018_A002, 0x0018_A003, 0x0010_2150, // Container Description, Content Creator's Identification Code Sequence, Contrast/Bolus Start/Stop Time, Contribution DateTime/Description, Country of Residence
             0x2100_0040, 0x2100_0050, 0x0040_A307, 0x0038_0300, 0x0008_0025, 0x0008_0035, 0x0040_A07C, // Creation Date/Time, Current Observer, Current Patient Location, Curve Date/Time, Custodial Organization Sequence
-            0xFFFC_FFFC, 0x0040_A110, 0x0018_1205, 0x0018_1200, 0x0018_1204, 0x0018_1012, 0x0018_1202, // Data Set Trailing Padding, document date, installation/calibration/manufacture/secondary capture dates
+            0xFFFC_FFFC, 0x0040_A110, 0x0018_1200, 0x0018_1012, 0x0018_1202, // Data Set Trailing Padding, document date, calibration/secondary capture dates
             0x0018_937F, 0x0008_2111, 0x0050_0020, 0x0016_004B, 0xFFFA_FFFA, 0x0038_0030, 0x0038_0040, // Decomposition/Derivation/Device/Device Setting Description, Digital Signatures Sequence, Discharge Date/Diagnosis
             0x0038_0032, 0x300A_079A, 0x4008_011A, 0x4008_0119, 0x300A_0016, 0x3010_0037, 0x3010_0036, // Discharge Time, Displacement Reference Label, Distribution Address/Name, Dose Reference Description, Entity Description/Name
             0x300A_0676, 0x0012_0087, 0x0012_0086, 0x0010_2160, 0x0040_4011, 0x003A_032B, 0x0040_A023, // Equipment FoR Description, Ethics Committee dates, Ethnic Group, Expected Completion DateTime, Filter LUT Description, Findings Group Recording Date
@@ -87,12 +94,12 @@ extension BasicProfile {
             0x0040_1011, 0x4008_0112, 0x4008_0113, 0x4008_0111, 0x4008_010C, 0x4008_0115, 0x4008_0200, // Intended Recipients Identification Sequence, Interpretation …
             0x4008_0202, 0x4008_0100, 0x4008_0101, 0x4008_0102, 0x4008_010B, 0x4008_010A, 0x4008_0108, // Interpretation …
             0x4008_0109, 0x0018_0035, 0x0018_0027, 0x0040_2004, 0x0040_2005, 0x0038_0011, 0x0038_0014, // Interpretation Transcription Time, Intervention Drug Start/Stop Time, Issue Date/Time of Request, Issuer of Admission ID (Sequence)
-            0x0012_0022, 0x0012_0073, 0x0012_0032, 0x0012_0041, 0x0012_0043, 0x0012_0055, 0x0010_0021, // Issuers of clinical trial IDs, Issuer of Patient ID
+            0x0010_0021, // Issuer of Patient ID
             0x0038_0061, 0x0038_0064, 0x0010_21D0, 0x0016_004F, 0x0016_0050, 0x0016_0051, 0x0016_004E, // Issuer of Service Episode ID (Sequence), Last Menstrual Date, Lens Make/Model/Serial Number/Specification
             0x0050_0021, 0x0400_0404, 0x0016_002B, 0x0010_2000, 0x0010_1090, 0x0010_1080, 0x0400_0550, // Long Device Description, MAC, Maker Note, Medical Alerts, Medical Record Locator, Military Rank, Modified Attributes Sequence
             0x0020_3403, 0x0020_3406, 0x0020_3405, 0x0020_3401, 0x0018_937B, 0x0008_1060, 0x0040_1010, // Modified Image Date/Description/Time, Modifying Device ID, Multi-energy Description, Name of Physician(s) Reading Study, Names of Intended Recipients
             0x0008_1000, 0x0400_0552, 0x0400_0551, 0x0040_A192, 0x0040_A033, 0x0040_A193, 0x0010_2180, // Network ID, Nonconforming Data Element Value / Modified Attributes Sequence, Observation Date/Start DateTime/Time, Occupation
-            0x0040_2010, 0x0040_2011, 0x0040_2008, 0x0040_2009, 0x0400_0561, 0x2100_0070, 0x0012_0023, // Order Callback Phone/Telecom, Order Entered By, Order Enterer's Location, Original Attributes Sequence, Originator, Other Clinical Trial Protocol IDs Sequence
+            0x0040_2010, 0x0040_2011, 0x0040_2008, 0x0040_2009, 0x0400_0561, 0x2100_0070, // Order Callback Phone/Telecom, Order Entered By, Order Enterer's Location, Original Attributes Sequence, Originator
             0x0010_1000, 0x0010_1002, 0x0010_1001, 0x0008_0024, 0x0008_0034, 0x0040_A07A, 0x0010_4000, // Other Patient IDs (Sequence), Other Patient Names, Overlay Date/Time, Participant Sequence, Patient Comments
             0x300A_0794, 0x0038_0500, 0x0040_1004, 0x300A_0792, 0x300A_078E, 0x0010_1040, 0x0010_1010, // Patient Setup Photo Description, Patient State, Transport Arrangements, Treatment Preparation …, Patient's Address, Patient's Age
             0x0010_1005, 0x0010_0032, 0x0038_0400, 0x0010_0050, 0x0010_1060, 0x0010_0101, 0x0010_0102, // Patient's Birth Name/Time, Institution Residence, Insurance Plan Code Sequence, Mother's Birth Name, Primary Language (Modifier) Code Sequence
@@ -101,8 +108,8 @@ extension BasicProfile {
             0x0040_0241, 0x0040_4030, 0x0040_0242, 0x0040_4028, 0x0008_1052, 0x0008_1050, 0x0040_1102, // Performed Station AE Title/Geographic Location/Name (Code Sequence), Performing Physician (Identification Sequence), Person's Address
             0x0040_1104, 0x0040_1103, 0x4008_0114, 0x0008_1062, 0x0008_1048, 0x0008_1049, 0x0018_1004, // Person's Telecom/Telephone, Physician Approving Interpretation, Physician(s) Reading Study Identification Sequence, Physician(s) of Record (Identification Sequence), Plate ID
             0x3002_0123, 0x3002_0121, 0x0040_0012, 0x0010_21C0, 0x300A_000E, 0x0070_0082, 0x0070_0083, // Position Acquisition Template Description/Name, Pre-Medication, Pregnancy Status, Prescription Description, Presentation Creation Date/Time
-            0x3010_0061, 0x0040_4052, 0x0044_000B, 0x0008_1088, 0x0020_0027, 0x3006_004D, 0x3006_002D, // Prior Treatment Dose Description, Procedure Step Cancellation DateTime, Product Expiration DateTime, Pyramid Description/Label, ROI Creator Sequence, ROI DateTime
-            0x3006_0028, 0x3006_0038, 0x3006_004E, 0x3006_002E, 0x3006_0088, 0x3006_0085, 0x300A_0004, // ROI Description/Generation Description/Interpreter Sequence/Observation …, RT Plan Description
+            0x3010_0061, 0x0040_4052, 0x0044_000B, 0x0008_1088, 0x0020_0027, // Prior Treatment Dose Description, Procedure Step Cancellation DateTime, Product Expiration DateTime, Pyramid Description/Label
+            0x3006_0028, 0x3006_0038, 0x3006_0088, 0x3006_0085, 0x300A_0004, // ROI Description, ROI Generation Description, ROI Observation Description/Label, RT Plan Description
             0x300A_0003, 0x0018_1078, 0x0018_1072, 0x0018_1079, 0x0018_1073, 0x300C_0113, 0x0040_100A, // RT Plan Name, Radiopharmaceutical Start/Stop DateTime/Time, Reason for Omission Description, Reason for Requested Procedure Code Sequence
             0x0032_1030, 0x0032_1066, 0x0032_1067, 0x0040_2001, 0x0040_1002, 0x0074_1234, 0x0400_0402, // Reason for Study/Visit (Code Sequence), Reason for the Imaging Service Request / Requested Procedure, Receiving AE, Referenced Digital Signature Sequence
             0x0038_0004, 0x0010_1100, 0x0008_1120, 0x0400_0403, 0x0008_0096, 0x0008_0092, 0x0008_0094, // Referenced Patient Alias/Photo/Patient Sequence, Referenced SOP Instance MAC Sequence, Referring Physician Identification Sequence/Address/Telephone
@@ -120,6 +127,11 @@ extension BasicProfile {
             0x4000_4000, 0x2030_0020, 0x0040_A112, 0x0018_1201, 0x0018_1014, 0x0008_0201, 0x0088_0910, // Text Comments, Text String, Time of Document Creation, Time of Last Calibration, Time of Secondary Capture, Timezone Offset From UTC, Topic Author
             0x0088_0912, 0x0088_0906, 0x0088_0904, 0x0018_5011, 0x300A_000B, 0x0018_100A, 0x0018_1009, // Topic Keywords/Subject/Title, Transducer Identification Sequence, Treatment Sites, UDI Sequence, Unique Device Identifier
             0x0040_A352, 0x0040_A358, 0x0038_4000, 0x0018_9373, 0x003A_0329, // Verbal Source (Identifier Code Sequence), Visit Comments, X-Ray Detector Label, Waveform Filter Description
+            // 2024b (not in PS3.15 2023b): Issuer of Clinical Trial Protocol/Site/Subject/Subject Reading/Time Point/Series ID,
+            // Other Clinical Trial Protocol IDs Sequence, Date of Manufacture/Installation, ROI (Observation) DateTime,
+            // ROI Creator Sequence, ROI Interpreter Sequence.
+            0x0012_0022, 0x0012_0032, 0x0012_0041, 0x0012_0043, 0x0012_0055, 0x0012_0073, 0x0012_0023,
+            0x0018_1204, 0x0018_1205, 0x3006_002D, 0x3006_002E, 0x3006_004D, 0x3006_004E,
         ]),
         (.U, [
             0x0008_0017, 0x0020_9161, 0x3010_0006, 0x3010_0013, 0x0018_1002, 0x0400_0100, 0x0020_9164, // Acquisition, Concatenation, Conceptual Volume, Constituent CV, Device, Digital Signature, Dimension Organization UID
@@ -132,7 +144,7 @@ extension BasicProfile {
             0x0062_0021, 0x0008_1195, 0x300A_0609, 0x300A_0700, 0x0040_A124, // Tracking, Transaction, Treatment Position Group, Treatment Session UID, UID
         ]),
         (.ZD, [
-            0x0070_0084, 0x0008_0023, 0x0008_0033, 0x0018_0010, 0x0018_9919, 0x0010_0020, // Content Creator's Name, Content Date/Time, Contrast/Bolus Agent, Instruction Performed DateTime, Patient ID
+            0x0070_0084, 0x0008_0023, 0x0008_0033, 0x0018_0010, 0x0018_9919, // Content Creator's Name, Content Date/Time, Contrast/Bolus Agent, Instruction Performed DateTime
         ]),
         (.XZ, [
             0x0040_0555, 0x0008_0022, 0x0008_0032, 0x2200_0005, 0x2200_0002, 0x0010_2203, // Acquisition Context Sequence, Acquisition Date/Time, Barcode Value, Label Text, Patient's Sex Neutered

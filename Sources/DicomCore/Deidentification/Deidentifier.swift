@@ -64,20 +64,26 @@ public struct Deidentifier: Sendable {
 
     // MARK: - Attributes
 
-    func clean(_ dataSet: DataSet) -> DataSet {
+    /// - Parameter inDummySequence: the data set is an item (at any depth) of a sequence whose action
+    ///   is D; values the table does not list are replaced too (see `DeidentificationAction.dummy`).
+    func clean(_ dataSet: DataSet, inDummySequence: Bool = false) -> DataSet {
         var out = DataSet()
         out.characterSet = dataSet.characterSet
         for element in dataSet {
-            if let kept = clean(element, in: dataSet) { out.append(kept) }
+            if let kept = clean(element, in: dataSet, inDummySequence: inDummySequence) { out.append(kept) }
         }
         return out
     }
 
     /// One attribute after its action; nil: removed.
-    func clean(_ element: DataElement, in dataSet: DataSet) -> DataElement? {
+    func clean(_ element: DataElement, in dataSet: DataSet, inDummySequence: Bool = false) -> DataElement? {
         var e = element
         let vr = element.vr == .UN ? (dataSet.dictionaryVR(for: element.tag) ?? .UN) : element.vr
-        switch BasicProfile.action(for: element.tag) {
+        var action = BasicProfile.action(for: element.tag)
+        if inDummySequence && action == .keep && element.items == nil && Self.dummiedInDummySequence.contains(vr) {
+            action = .dummy
+        }
+        switch action {
         case .remove:
             return nil
         case .empty:
@@ -85,7 +91,7 @@ public struct Deidentifier: Sendable {
             e.undefinedLength = element.items != nil && element.undefinedLength
         case .dummy:
             if let items = element.items {
-                e.value = .sequence(cleanItems(items))
+                e.value = .sequence(cleanItems(items, inDummySequence: true))
             } else if vr == .UI {
                 e.value = .bytes(replacedUIDs(element.bytes))
             } else {
@@ -94,7 +100,7 @@ public struct Deidentifier: Sendable {
             }
         case .replaceUID:
             if let items = element.items {
-                e.value = .sequence(cleanItems(items))
+                e.value = .sequence(cleanItems(items, inDummySequence: inDummySequence))
             } else if vr == .UI || vr == .UN {
                 e.value = .bytes(replacedUIDs(element.bytes))
             } else {
@@ -102,7 +108,7 @@ public struct Deidentifier: Sendable {
             }
         case .keep:
             if let items = element.items {
-                e.value = .sequence(cleanItems(items))
+                e.value = .sequence(cleanItems(items, inDummySequence: inDummySequence))
             } else if vr == .UN && dataSet.dictionaryVR(for: element.tag) == nil && element.undefinedLength {
                 // A UN value of undefined length holds a sequence we cannot see into: drop it.
                 return nil
@@ -111,9 +117,15 @@ public struct Deidentifier: Sendable {
         return e
     }
 
-    func cleanItems(_ items: [SequenceItem]) -> [SequenceItem] {
-        items.map { SequenceItem(clean($0.dataSet), undefinedLength: $0.undefinedLength) }
+    func cleanItems(_ items: [SequenceItem], inDummySequence: Bool = false) -> [SequenceItem] {
+        items.map { SequenceItem(clean($0.dataSet, inDummySequence: inDummySequence), undefinedLength: $0.undefinedLength) }
     }
+
+    /// The VRs whose values get a dummy inside a D sequence although the table does not list the
+    /// attribute: those that can hold a name, free text, an identifier, a date or a time (and UN,
+    /// which can hold any of them). Code strings, numbers and UIDs the table does not list (SOP
+    /// Class UIDs, for instance) keep the item's structure valid and are kept.
+    static let dummiedInDummySequence: Set<VR> = [.AE, .AS, .DA, .DT, .LO, .LT, .PN, .SH, .ST, .TM, .UC, .UR, .UT, .UN]
 
     /// Each value of a UI value field (backslash separated) replaced, NUL-padded to even length.
     func replacedUIDs(_ bytes: [UInt8]) -> [UInt8] {
@@ -127,9 +139,12 @@ public struct Deidentifier: Sendable {
     }
 
     /// PS3.15 §E.1.1: Patient Identity Removed (0012,0062) YES, and the method as text (0012,0063)
-    /// and as code (0012,0064), added to what an earlier de-identification left.
+    /// and as code (0012,0064), added to what an earlier de-identification left. PS3.15 §E.2:
+    /// Longitudinal Temporal Information Modified (0028,0303) REMOVED, since no Retain Longitudinal
+    /// Temporal Information Option is applied.
     func addIdentityRemoved(to out: inout DataSet) {
         out[.patientIdentityRemoved] = .text(.patientIdentityRemoved, .CS, "YES")
+        out[.longitudinalTemporalInformationModified] = .text(.longitudinalTemporalInformationModified, .CS, "REMOVED")
         var methods = out.strings(.deidentificationMethod).filter { !$0.isEmpty }
         methods.append(BasicProfile.methodDescription)
         out[.deidentificationMethod] = .text(.deidentificationMethod, .LO, methods.joined(separator: "\\"))
