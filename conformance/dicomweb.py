@@ -12,7 +12,9 @@ Instances go in two ways: C-STORE from DCMTK storescu and STOW-RS from dicomweb-
   value (bulk values as BulkDataURIs, which resolve to the file's bytes).
 - Frames: native frames equal pydicom's pixel bytes frame by frame; encapsulated frames with
   transfer-syntax=* equal pydicom's encapsulated frames.
-- WADO-URI: application/dicom is the stored object.
+- WADO-URI: application/dicom is the stored object; anonymize=yes gives the PS3.15 Basic Profile
+  de-identified object (pydicom checks names, IDs, private tags, UIDs; dciodvfy reports no new
+  error) and a Burned In Annotation YES image is refused with 403.
 - Bad input from a raw socket (path traversal, a 1 MB Accept header, STOW without boundary, a
   truncated STOW body, unknown query keys, bad UIDs): 4xx with a reason, nothing stored from a
   broken part, no staging file left, the node keeps serving.
@@ -34,6 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from conformance.lib.node import (  # noqa: E402
     EXPLICIT_VR_LE, IMPLICIT_VR_LE, STORESCU, Checks, Node, compare_files, run, sample, split_part10,
     standard_args, tail)
+
+DCIODVFY = "/usr/bin/dciodvfy"   # Debian dicom3tools
 
 # Sent with C-STORE (storescu proposes each file's own syntax with -xs/-xv etc. where needed).
 CSTORE_SAMPLES = [
@@ -489,6 +493,7 @@ def main() -> int:
             back = pydicom.dcmread(BytesIO(body))
             ok = str(back.file_meta.TransferSyntaxUID) == IMPLICIT_VR_LE and back.PixelData == ct.PixelData
         checks.check("WADO-URI transferSyntax converts", ok, f"{status}")
+        anonymize_checks(checks, node, port, files, source, ct)
 
         # --- bad input --------------------------------------------------------------------------
         before = len(node.index_rows())
@@ -552,6 +557,132 @@ def main() -> int:
         checks.check("serve log shows no crash", "Fatal error" not in node.log() and node.alive(), tail(node.log()))
     ingest_compression(args.dicomnode, checks, files)
     return checks.finish()
+
+
+def private_tags(ds) -> list[str]:
+    """Private attributes at any depth of a pydicom data set."""
+    found = []
+    for elem in ds.iterall():
+        if elem.tag.is_private:
+            found.append(str(elem.tag))
+    return found
+
+
+def dciodvfy_errors(path: Path) -> tuple[set[str], str]:
+    """dciodvfy's error lines for a file (Debian dicom3tools), and its whole output."""
+    r = run([DCIODVFY, str(path)])
+    out = r.stdout + r.stderr
+    return {line.strip() for line in out.splitlines() if line.strip().startswith("Error")}, out
+
+
+def anonymize_checks(checks: Checks, node: Node, port: int, files: dict, source: dict, ct) -> None:
+    """WADO-URI anonymize=yes (PS3.18 §9.4.1): the PS3.15 Annex E Basic Profile, checked with
+    pydicom and dciodvfy on a real file (pydicom's CT_small.dcm, which has GE private tags)."""
+    import pydicom
+    from io import BytesIO
+    wado = f"/wado?requestType=WADO&studyUID={ct.StudyInstanceUID}&seriesUID={ct.SeriesInstanceUID}&objectUID={ct.SOPInstanceUID}"
+    checks.check("CT_small.dcm has a patient name, an ID and private tags (the test means something)",
+                 str(ct.PatientName) != "" and str(ct.PatientID) != "" and len(private_tags(ct)) > 0,
+                 f"{ct.PatientName!r} {ct.PatientID!r} {len(private_tags(ct))}")
+    status, headers, body = get(port, wado + "&contentType=application%2Fdicom&anonymize=yes")
+    anon = pydicom.dcmread(BytesIO(body)) if status == 200 else None
+    checks.check("WADO-URI anonymize=yes: 200 application/dicom", anon is not None
+                 and headers.get("content-type") == "application/dicom", f"{status} {body[:100]!r}")
+    if anon is None:
+        return
+    dummy = {"", "ANONYMIZED"}
+    checks.check("anonymize=yes: PatientName and PatientID empty or dummy",
+                 str(anon.get("PatientName", "")) in dummy and str(anon.get("PatientID", "")) in dummy,
+                 f"{anon.get('PatientName')!r} {anon.get('PatientID')!r}")
+    checks.check("anonymize=yes: no private attribute at any depth", not private_tags(anon), f"{private_tags(anon)[:5]}")
+    checks.check("anonymize=yes: new SOP Instance UID, and the File Meta follows it",
+                 anon.SOPInstanceUID != ct.SOPInstanceUID and anon.file_meta.MediaStorageSOPInstanceUID == anon.SOPInstanceUID
+                 and str(anon.SOPInstanceUID).startswith("2.25."), f"{anon.SOPInstanceUID}")
+    checks.check("anonymize=yes: Study/Series Instance UID replaced, SOP Class kept",
+                 anon.StudyInstanceUID != ct.StudyInstanceUID and anon.SeriesInstanceUID != ct.SeriesInstanceUID
+                 and anon.SOPClassUID == ct.SOPClassUID, f"{anon.StudyInstanceUID}")
+    code = anon.get("DeidentificationMethodCodeSequence")
+    checks.check("anonymize=yes: Patient Identity Removed YES, method text and code 113100 (PS3.15 §E.1.1)",
+                 anon.get("PatientIdentityRemoved") == "YES" and bool(anon.get("DeidentificationMethod"))
+                 and code is not None and len(code) == 1 and code[0].CodeValue == "113100" and code[0].CodingSchemeDesignator == "DCM",
+                 f"{anon.get('PatientIdentityRemoved')!r} {code}")
+    removed = [k for k in ("InstitutionName", "PatientBirthDate", "StudyDate", "AccessionNumber", "ReferringPhysicianName")
+               if str(anon.get(k, "")) not in ("",)]
+    checks.check("anonymize=yes: institution, birth date, study date, accession, referring physician gone or empty",
+                 not removed, f"{[(k, str(anon.get(k))) for k in removed]}")
+    checks.check("anonymize=yes: pixel data unchanged", anon.PixelData == ct.PixelData, "pixels differ")
+    status2, _, body2 = get(port, wado + "&contentType=application%2Fdicom&anonymize=yes")
+    checks.check("anonymize=yes twice: the same new UIDs (derived from the node's secret)",
+                 status2 == 200 and pydicom.dcmread(BytesIO(body2)).SOPInstanceUID == anon.SOPInstanceUID, f"{status2}")
+    with tempfile.TemporaryDirectory(prefix="anon-") as tmp:
+        anon_path = Path(tmp) / "anon.dcm"
+        anon_path.write_bytes(body)
+        (before, out_before), (after, out_after) = dciodvfy_errors(files["test_files/CT_small.dcm"]), dciodvfy_errors(anon_path)
+        # dciodvfy names the IOD it checked against: proof that it ran and read both files.
+        checks.check("anonymize=yes: dciodvfy checks both files as CTImage and reports no error the original did not have",
+                     "CTImage" in out_before and "CTImage" in out_after and not (after - before),
+                     f"new: {sorted(after - before)[:4]} {tail(out_after)}")
+    # Other IODs sent (MR, Enhanced-style multi-frame MR, RT Plan, Secondary Capture): no new dciodvfy error either.
+    for name in ("test_files/MR_small_implicit.dcm", "pydicom-data/emri_small.dcm", "test_files/rtplan.dcm",
+                 "test_files/SC_rgb_small_odd.dcm"):
+        if name not in files:
+            continue
+        d = pydicom.dcmread(files[name])
+        st, _, b = get(port, f"/wado?requestType=WADO&studyUID={d.StudyInstanceUID}&seriesUID={d.SeriesInstanceUID}"
+                             f"&objectUID={d.SOPInstanceUID}&contentType=application%2Fdicom&anonymize=yes")
+        with tempfile.TemporaryDirectory(prefix="anon-") as tmp:
+            anon_path = Path(tmp) / "anon.dcm"
+            anon_path.write_bytes(b)
+            (before, _), (after, _) = dciodvfy_errors(files[name]), dciodvfy_errors(anon_path)
+        checks.check(f"anonymize=yes {Path(name).name}: dciodvfy reports no error the original did not have",
+                     st == 200 and not (after - before),
+                     f"{st} new: {sorted(after - before)[:4]}")
+    status, headers, body = get(port, wado + f"&contentType=application%2Fdicom&anonymize=yes&transferSyntax={IMPLICIT_VR_LE}")
+    ok = False
+    if status == 200:
+        back = pydicom.dcmread(BytesIO(body))
+        ok = (str(back.file_meta.TransferSyntaxUID) == IMPLICIT_VR_LE and back.SOPInstanceUID == anon.SOPInstanceUID
+              and str(back.get("PatientName", "")) in dummy and back.PixelData == ct.PixelData)
+    checks.check("anonymize=yes with transferSyntax: de-identified, then converted", ok, f"{status}")
+    status, headers, body = get(port, wado + "&contentType=image%2Fjpeg&anonymize=yes")
+    checks.check("anonymize=yes with image/jpeg: the rendered image (PS3.18 §9.4 defines anonymize for application/dicom)",
+                 status == 200 and body[:2] == b"\xff\xd8", f"{status}")
+    status, _, body = get(port, wado + "&contentType=application%2Fdicom&anonymize=no")
+    checks.check("anonymize=no: 400 (the defined token is yes)", status == 400 and len(body) > 10, f"{status} {body[:80]!r}")
+    # Two instances of one study (MR_small by STOW-RS, MR_small_implicit by C-STORE share their
+    # study): one new Study Instance UID for both.
+    by_study: dict[str, list] = {}
+    for _, d in source.values():
+        by_study.setdefault(str(d.StudyInstanceUID), []).append(d)
+    pair = next((v for v in by_study.values() if len(v) >= 2), None)
+    if pair is not None:
+        got = []
+        for d in pair[:2]:
+            st, _, b = get(port, f"/wado?requestType=WADO&studyUID={d.StudyInstanceUID}&seriesUID={d.SeriesInstanceUID}"
+                                 f"&objectUID={d.SOPInstanceUID}&contentType=application%2Fdicom&anonymize=yes")
+            got.append(pydicom.dcmread(BytesIO(b)) if st == 200 else None)
+        ok = all(got) and got[0].StudyInstanceUID == got[1].StudyInstanceUID and got[0].SOPInstanceUID != got[1].SOPInstanceUID
+        checks.check("anonymize=yes: two instances of one study keep one (new) Study Instance UID", ok,
+                     f"{[g.StudyInstanceUID if g else None for g in got]}")
+    else:
+        checks.fail("anonymize=yes: two instances of one study", "no study with two instances among the samples")
+    # Burned In Annotation YES: refused with 403 and a reason.
+    with tempfile.TemporaryDirectory(prefix="anon-") as tmp:
+        from pydicom.uid import generate_uid
+        burned = pydicom.dcmread(files["test_files/CT_small.dcm"])
+        burned.SOPInstanceUID = generate_uid()
+        burned.file_meta.MediaStorageSOPInstanceUID = burned.SOPInstanceUID
+        burned.BurnedInAnnotation = "YES"
+        path = Path(tmp) / "burned.dcm"
+        burned.save_as(path, enforce_file_format=True)
+        r = run([STORESCU, "-aec", node.aet, "127.0.0.1", str(node.port), str(path)])
+        burned_wado = (f"/wado?requestType=WADO&studyUID={burned.StudyInstanceUID}&seriesUID={burned.SeriesInstanceUID}"
+                       f"&objectUID={burned.SOPInstanceUID}&anonymize=yes")
+        status, _, body = get(port, burned_wado + "&contentType=application%2Fdicom")
+        checks.check("anonymize=yes of a Burned In Annotation YES image: 403 with a reason",
+                     r.returncode == 0 and status == 403 and b"Burned In Annotation" in body, f"{status} {body[:120]!r}")
+        status, _, body = get(port, burned_wado + "&contentType=image%2Fpng")
+        checks.check("anonymize=yes rendered from a Burned In Annotation YES image: 403 too", status == 403, f"{status}")
 
 
 def ingest_compression(binary: str, checks: Checks, files: dict) -> None:

@@ -47,6 +47,8 @@ public struct DicomWebGateway: Sendable {
     public let settings: GatewaySettings
     let logger: Logger
     let metadataCache = MetadataCache()
+    /// The secret new UIDs of de-identified objects derive from (WADO-URI anonymize=yes).
+    let deidentificationKey = DeidentificationKey()
 
     public init(archive: Archive, settings: GatewaySettings, logger: Logger = Logger(label: "dicomnode.http")) {
         self.archive = archive

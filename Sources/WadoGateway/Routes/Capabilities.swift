@@ -15,7 +15,9 @@ enum Capabilities {
         "mediaTypes":["multipart/related; type=\\"application/dicom\\"","application/dicom+json",\
         "multipart/related; type=\\"application/octet-stream\\""]},\
         "STOW-RS":{"resources":["/studies","/studies/{study}"],"mediaTypes":["multipart/related; type=\\"application/dicom\\""]},\
-        "WADO-URI":{"resources":["/wado"],"contentTypes":["application/dicom"]}}}
+        "WADO-URI":{"resources":["/wado"],"contentTypes":["application/dicom","image/jpeg","image/png"],\
+        "parameters":["transferSyntax","frameNumber","rows","columns","region","windowCenter","windowWidth",\
+        "imageQuality","anonymize"],"anonymize":"PS3.15 Basic Application Level Confidentiality Profile"}}}
         """
     }
 }

@@ -43,17 +43,27 @@ struct WADOURIRoutes: Sendable {
         }
         // PS3.18 §9.1.2.1.5: contentType lists acceptable types; the first we serve wins. Without
         // it an image is image/jpeg, anything else application/dicom (§9.1.2.4.1).
+        // PS3.18 §9.4.1 (2024e): the defined token of anonymize is "yes".
+        let anonymize = p["anonymize"] != nil
+        if let value = p["anonymize"], value != "yes" {
+            throw DicomWebError.badRequest("anonymize=\(value.prefix(20)) is not defined; the token is yes (PS3.18 §9.4.1)")
+        }
         let isImage = instance.sopClassUID != "" && gateway.isImageClass(instance)
         let types = (p["contentType"] ?? (isImage ? "image/jpeg" : "application/dicom"))
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         for type in types {
             switch type.split(separator: ";").first.map(String.init) ?? type {
             case "application/dicom":
-                if p["anonymize"] == "yes" {
-                    throw DicomWebError(.notImplemented, "anonymize=yes is not supported yet")
+                if anonymize {
+                    return try await anonymized(instance, transferSyntax: p["transferSyntax"])
                 }
                 return try await dicom(instance, transferSyntax: p["transferSyntax"])
             case "image/jpeg", "image/png":
+                // PS3.18 §9.4 defines anonymize for the application/dicom transaction only (older
+                // editions, PS3.18 2013 §8.1.7: "shall only be present if contentType is
+                // application/dicom"); rendered pixels carry no attributes. Pixels known to carry
+                // burned-in text are still refused: the client asked for an anonymous result.
+                if anonymize { try await refuseBurnedIn(instance) }
                 return try await image(instance, type: type.hasPrefix("image/png") ? .png : .jpeg, p)
             default:
                 continue
@@ -102,6 +112,73 @@ struct WADOURIRoutes: Sendable {
         var headers = HTTPFields()
         headers[.contentType] = type.mediaType
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// The object de-identified with the Basic Application Level Confidentiality Profile
+    /// (PS3.15 Annex E; PS3.18 §9.4.1 anonymize), then transcoded when `transferSyntax` names
+    /// another syntax than the stored one.
+    /// - Throws: 403 when Burned In Annotation is YES (PS3.18 2013 §8.1.7: the server "may return
+    ///   an error if it either cannot or refuses to anonymize"; RFC 9110 §15.5.4: understood and
+    ///   refused), 406 for a syntax we cannot produce, 500 for an unreadable object.
+    func anonymized(_ instance: IndexedInstance, transferSyntax: String?) async throws -> Response {
+        let target: String?
+        if let wanted = transferSyntax, wanted != instance.transferSyntaxUID {
+            let uid = try validUID(wanted, "transferSyntax")
+            guard TransferSyntaxNegotiation.canConvert(from: instance.transferSyntaxUID, to: uid) else {
+                throw DicomWebError.notAcceptable("the object is stored as \(instance.transferSyntaxUID) and cannot be converted to \(uid)")
+            }
+            target = uid
+        } else {
+            target = nil
+        }
+        let deidentifier = Deidentifier(secret: try gateway.deidentificationKey.secret(root: gateway.archive.configuration.root))
+        let archive = gateway.archive
+        let result: Result<(bytes: [UInt8], sopInstanceUID: String), DicomWebError>
+        do {
+            result = try await BlockingIO.run { () throws(ArchiveError) -> Result<(bytes: [UInt8], sopInstanceUID: String), DicomWebError> in
+                let source = try archive.store.open(instance.objectPath)
+                do {
+                    let file = try deidentifier.deidentify(try DicomFile.read(source: source))
+                    let newUID = file.dataSet.string(.sopInstanceUID) ?? ""
+                    guard let target else { return .success((try file.encoded(), newUID)) }
+                    let options = TransferSyntaxNegotiation.lossyOnly.contains(target) ? EncodeOptions(quality: 90) : .lossless
+                    return .success((try Transcoder.transcode(file, to: TransferSyntax(uid: target), options: options).encoded(), newUID))
+                } catch let error as DeidentificationError {
+                    return .failure(DicomWebError(.forbidden, "anonymize=yes refused: \(error) (PS3.18 §9.4.1)"))
+                } catch {
+                    throw ArchiveError.unreadable("instance \(instance.sopInstanceUID) for anonymize=yes: \(error)")
+                }
+            }
+        } catch {
+            throw DicomWebError.archive(error)
+        }
+        let (bytes, newUID) = try result.get()
+        var headers = HTTPFields()
+        headers[.contentType] = "application/dicom"
+        headers[.contentDisposition] = "attachment; filename=\"\(newUID).dcm\""
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// 403 when the instance says its pixels carry burned-in text (PS3.15 §E.3.1 not applied here).
+    func refuseBurnedIn(_ instance: IndexedInstance) async throws {
+        let archive = gateway.archive
+        let burnedIn: Bool
+        do {
+            burnedIn = try await BlockingIO.run { () throws(ArchiveError) -> Bool in
+                let source = try archive.store.open(instance.objectPath)
+                do {
+                    let file = try DicomFile.read(source: source, options: .headersOnly)
+                    return file.dataSet.string(.burnedInAnnotation)?.uppercased() == "YES"
+                } catch {
+                    throw ArchiveError.unreadable("instance \(instance.sopInstanceUID): \(error)")
+                }
+            }
+        } catch {
+            throw DicomWebError.archive(error)
+        }
+        if burnedIn {
+            throw DicomWebError(.forbidden, "anonymize=yes refused: \(DeidentificationError.burnedInAnnotation) (PS3.18 §9.4.1)")
+        }
     }
 
     /// The object as a single application/dicom body, in its stored syntax or the one asked for
