@@ -138,6 +138,22 @@ struct RouteTests {
             try await client.execute(uri: "\(instance)/frames/2", method: .get, headers: [.range: "bytes=\(whole.readableBytes)-"]) { r in
                 #expect(r.status == .rangeNotSatisfiable)
             }
+            // Bulk data: one part in multipart/related by default, the bytes alone for
+            // Accept: application/octet-stream (a viewer's single-part request), 406 for others.
+            let pixels = Sample.pixels(frames: 3)
+            try await client.execute(uri: "\(instance)/bulkdata/7FE00010", method: .get) { r in
+                #expect(r.status == .ok)
+                let parts = try multipartParts(r.body, contentType: r.headers[.contentType])
+                #expect(parts.map(\.1) == [pixels])
+            }
+            try await client.execute(uri: "\(instance)/bulkdata/7FE00010", method: .get, headers: [.accept: "application/octet-stream"]) { r in
+                #expect(r.status == .ok)
+                #expect(r.headers[.contentType] == "application/octet-stream")
+                #expect(r.body.bytes == pixels)
+            }
+            try await client.execute(uri: "\(instance)/bulkdata/7FE00010", method: .get, headers: [.accept: "image/jpeg"]) { r in
+                #expect(r.status == .notAcceptable)
+            }
             for (list, status) in [("0", HTTPResponse.Status.badRequest), ("4", .notFound), ("1,,3", .badRequest), ("1000000000", .notFound)] {
                 try await client.execute(uri: "\(instance)/frames/\(list)", method: .get) { r in
                     #expect(r.status == status, "frames/\(list)")

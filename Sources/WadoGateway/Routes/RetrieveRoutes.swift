@@ -311,6 +311,14 @@ struct RetrieveRoutes: Sendable {
 
     func bulkData(_ request: Request, _ scope: Scope, path: [String]) async throws -> Response {
         let tagPath = try Self.tagPath(path)
+        // PS3.18 §8.7.3.5 (bulk data media types): a multipart/related body of one
+        // application/octet-stream part, or that part alone when the client asks for
+        // application/octet-stream itself (OHIF's `singlepart: 'bulkdata'`); the best range decides.
+        let ranges = try MediaRange.parseAccept(acceptValue(request))
+        guard let chosen = ranges.first(where: { $0.quality > 0 && $0.acceptsParts(of: "application/octet-stream") }) else {
+            throw DicomWebError.notAcceptable("bulk data is available as application/octet-stream, alone or in multipart/related")
+        }
+        let singlePart = chosen.type == "application/octet-stream"
         let instance = try await self.instance(scope)
         let file = try await ObjectReader.dataSet(instance, in: archive)
         guard let element = Self.element(at: tagPath, in: file.dataSet) else {
@@ -326,8 +334,12 @@ struct RetrieveRoutes: Sendable {
         case .sequence, .encapsulated:
             throw DicomWebError.badRequest("\(tagPath) is a sequence or encapsulated Pixel Data; ask for its frames")
         }
-        let boundary = Multipart.newBoundary()
         var headers = HTTPFields()
+        if singlePart {
+            headers[.contentType] = "application/octet-stream"
+            return ByteRange.response(request, body: ByteBuffer(bytes: bytes), headers: headers)
+        }
+        let boundary = Multipart.newBoundary()
         headers[.contentType] = "multipart/related; type=\"application/octet-stream\"; boundary=\(boundary)"
         var buffer = ByteBuffer(string: Multipart.partHeader(boundary: boundary, contentType: "application/octet-stream"))
         buffer.writeBytes(bytes)
