@@ -42,6 +42,24 @@ struct LiveSocketTests {
         #expect(Self.openObjectFiles(f).isEmpty)
     }
 
+    @Test("Two series retrieves on one keep-alive connection both arrive whole (the end of the first follows its files)")
+    func keepAlive() async throws {
+        let f = try GatewayFixture()
+        var stored: [[UInt8]] = []
+        for i in 1...3 { stored.append(try await f.store(Sample.image(sop: "1.2.3.\(i)"))) }
+        let uri = "\(base)/studies/\(Sample.study)/series/\(Sample.series)"
+        let results = try await LiveServer.run(f) { port in
+            try await HTTPGet.fetch(port: port, uris: [uri, uri, "\(uri)/instances/1.2.3.2"], accept: Self.anySyntax)
+        }
+        #expect(results.count == 3)
+        for (i, r) in results.enumerated() {
+            #expect(r.status == .ok)
+            let parts = try multipartParts(r.body, contentType: r.contentType)
+            #expect(parts.map(\.1) == (i < 2 ? stored : [stored[1]]))
+        }
+        #expect(Self.openObjectFiles(f).isEmpty)
+    }
+
     @Test("A series mixing parts sent as stored (sendfile) and converted ones keeps its order and framing")
     func mixedWithTranscoding() async throws {
         let f = try GatewayFixture()
@@ -193,6 +211,12 @@ enum HTTPGet {
     }
 
     static func fetch(port: Int, uri: String, accept: String) async throws -> Result {
+        guard let result = try await fetch(port: port, uris: [uri], accept: accept).first else { throw LiveTestError.noResponse }
+        return result
+    }
+
+    /// GETs `uris` one after the other on one keep-alive connection.
+    static func fetch(port: Int, uris: [String], accept: String) async throws -> [Result] {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -204,20 +228,24 @@ enum HTTPGet {
             var headers = HTTPHeaders()
             headers.add(name: "Host", value: "127.0.0.1:\(port)")
             headers.add(name: "Accept", value: accept)
-            try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: uri, headers: headers)))
-            try await outbound.write(.end(nil))
-            var head: HTTPResponseHead?
-            var body = ByteBuffer()
-            for try await part in inbound {
-                switch part {
-                case .head(let h): head = h
-                case .body(var b): body.writeBuffer(&b)
-                case .end:
-                    guard let head else { throw LiveTestError.noResponse }
-                    return Result(status: head.status, contentType: head.headers.first(name: "Content-Type"), body: body)
+            var results: [Result] = []
+            var responses = inbound.makeAsyncIterator()
+            for uri in uris {
+                try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: uri, headers: headers)))
+                try await outbound.write(.end(nil))
+                var head: HTTPResponseHead?
+                var body = ByteBuffer()
+                reading: while let part = try await responses.next() {
+                    switch part {
+                    case .head(let h): head = h
+                    case .body(var b): body.writeBuffer(&b)
+                    case .end: break reading
+                    }
                 }
+                guard let head else { throw LiveTestError.noResponse }
+                results.append(Result(status: head.status, contentType: head.headers.first(name: "Content-Type"), body: body))
             }
-            throw LiveTestError.noResponse
+            return results
         }
     }
 
