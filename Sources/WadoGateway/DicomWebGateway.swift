@@ -57,8 +57,8 @@ public struct DicomWebGateway: Sendable {
     }
 
     /// The router with every route; tests drive it without a socket.
-    public func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    public func makeRouter() -> Router<GatewayRequestContext> {
+        let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: RequestLogMiddleware(logger: logger))
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: CORSPolicy(allowedOrigins: settings.allowedOrigins))

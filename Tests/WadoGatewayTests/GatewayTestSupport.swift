@@ -116,7 +116,7 @@ func multipartParts(_ body: ByteBuffer, contentType: String?) throws -> [([Strin
 /// Requests straight into the router's responder, as the server would hand them over (no socket,
 /// no HTTP parsing); the response body is collected whole.
 struct RouterClient: Sendable {
-    let responder: any HTTPResponder<BasicRequestContext>
+    let responder: any HTTPResponder<GatewayRequestContext>
 
     struct Response: Sendable {
         var status: HTTPResponse.Status
@@ -131,7 +131,7 @@ struct RouterClient: Sendable {
         if let body { headers[.contentLength] = String(body.readableBytes) }
         let request = Request(head: HTTPRequest(method: method, scheme: "http", authority: "localhost", path: uri, headerFields: headers),
                               body: RequestBody(buffer: body ?? ByteBuffer()))
-        let context = BasicRequestContext(source: ApplicationRequestContextSource(channel: NIOAsyncTestingChannel(),
+        let context = GatewayRequestContext(source: ApplicationRequestContextSource(channel: NIOAsyncTestingChannel(),
                                                                                   logger: Logger(label: "test")))
         let response: Hummingbird.Response
         do {

@@ -13,7 +13,7 @@ import NIOCore
 struct OperationsRoutes: Sendable {
     let gateway: DicomWebGateway
 
-    func add(to router: Router<BasicRequestContext>) {
+    func add(to router: Router<GatewayRequestContext>) {
         router.get("health") { _, _ in try await health() }
         router.get("metrics") { _, _ in
             guard let text = gateway.settings.metricsText else { throw DicomWebError.notFound("metrics are not enabled") }
@@ -68,7 +68,7 @@ struct OperationsRoutes: Sendable {
 
     /// POST /api/worklist: one DICOM JSON object or an array of them (PS3.18 §F.2), each a
     /// Modality Worklist item (PS3.4 Table K.6-1) — the same checks as `dicomnode worklist add`.
-    func addWorklist(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func addWorklist(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         guard let store = gateway.settings.worklist else { throw DicomWebError.notFound("the worklist is not enabled (worklist.enabled)") }
         let contentType = (request.headers[.contentType] ?? "").lowercased()
         guard contentType.hasPrefix("application/dicom+json") || contentType.hasPrefix("application/json") else {

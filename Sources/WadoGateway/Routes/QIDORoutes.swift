@@ -11,7 +11,7 @@ import Synchronization
 struct QIDORoutes: Sendable {
     let gateway: DicomWebGateway
 
-    func add(to router: RouterGroup<BasicRequestContext>) {
+    func add(to router: RouterGroup<GatewayRequestContext>) {
         router.get("studies") { request, context in
             try await search(request, context, level: .study, study: nil, series: nil)
         }
@@ -33,7 +33,7 @@ struct QIDORoutes: Sendable {
         }
     }
 
-    func search(_ request: Request, _ context: BasicRequestContext, level: QueryLevel, study: String?, series: String?)
+    func search(_ request: Request, _ context: GatewayRequestContext, level: QueryLevel, study: String?, series: String?)
         async throws -> Response {
         let parameters = Array(request.uri.queryParameters)
         var qido = try QIDORequest(level: level, study: study, series: series, parameters: parameters,

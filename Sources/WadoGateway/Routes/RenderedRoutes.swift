@@ -11,7 +11,7 @@ struct RenderedRoutes: Sendable {
     let retrieve: RetrieveRoutes
     var gateway: DicomWebGateway { retrieve.gateway }
 
-    func add(to router: RouterGroup<BasicRequestContext>) {
+    func add(to router: RouterGroup<GatewayRequestContext>) {
         let instance = "studies/:study/series/:series/instances/:instance"
         router.get(RouterPath(instance + "/rendered")) { request, context in
             try await rendered(request, try retrieve.scope(context, series: true, instance: true), frames: nil)

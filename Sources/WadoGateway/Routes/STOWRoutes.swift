@@ -11,7 +11,7 @@ import NIOCore
 struct STOWRoutes: Sendable {
     let gateway: DicomWebGateway
 
-    func add(to router: RouterGroup<BasicRequestContext>) {
+    func add(to router: RouterGroup<GatewayRequestContext>) {
         router.post("studies") { request, context in
             try await store(request, study: nil)
         }

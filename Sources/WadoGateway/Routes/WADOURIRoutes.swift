@@ -9,7 +9,7 @@ import NIOCore
 struct WADOURIRoutes: Sendable {
     let gateway: DicomWebGateway
 
-    func add(to router: Router<BasicRequestContext>, base: String) {
+    func add(to router: Router<GatewayRequestContext>, base: String) {
         router.get("wado") { request, _ in try await wado(request) }
         if !base.isEmpty {
             router.get(RouterPath(base + "/wado")) { request, _ in try await wado(request) }
