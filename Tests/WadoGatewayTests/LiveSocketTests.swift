@@ -39,6 +39,9 @@ struct LiveSocketTests {
         let parts = try multipartParts(live.body, contentType: live.contentType)
         #expect(parts.map(\.1) == stored)
         #expect(parts.allSatisfy { $0.0["content-type"] == "application/dicom; transfer-syntax=1.2.840.10008.1.2.1" })
+        // Every part as stored: the length is known up front (RFC 9112 §6.3), not chunked.
+        #expect(live.contentLength == "\(live.body.readableBytes)")
+        #expect(!live.chunked)
         #expect(Self.openObjectFiles(f).isEmpty)
     }
 
@@ -77,6 +80,8 @@ struct LiveSocketTests {
         let bufferedParts = try multipartParts(buffered.body, contentType: buffered.headers[.contentType])
         #expect(liveParts.count == 3)
         #expect(liveParts.map(\.1) == bufferedParts.map(\.1))
+        // A converted part's length is known only once it is made: chunked.
+        #expect(live.contentLength == nil && live.chunked)
         for part in liveParts {
             let file = try DicomFile.read(bytes: part.1)
             #expect(file.transferSyntax.uid == "1.2.840.10008.1.2.1")
@@ -134,6 +139,29 @@ struct LiveSocketTests {
             }
             #expect(Self.openObjectFiles(f).isEmpty)
             let one = try await HTTPGet.fetch(port: port, uri: "\(uri)/instances/1.2.3.5", accept: Self.anySyntax)
+            #expect(one.status == .ok)
+        }
+    }
+
+    @Test("A stored file whose size is not the indexed one is not sent: the body, announced with its Content-Length, ends short")
+    func sizeMismatchTruncates() async throws {
+        let f = try GatewayFixture()
+        for i in 1...4 { try await f.store(Sample.image(sop: "1.2.3.\(i)")) }
+        let changed = try #require(try await f.archive.index.instance(sopInstanceUID: "1.2.3.3"))
+        let handle = try #require(FileHandle(forWritingAtPath: "\(f.root)/\(changed.objectPath)"))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(repeating: 0, count: 10))
+        try handle.close()
+        let uri = "\(base)/studies/\(Sample.study)/series/\(Sample.series)"
+        try await LiveServer.run(f) { port in
+            let result = try? await HTTPGet.fetch(port: port, uri: uri, accept: Self.anySyntax)
+            if let result {
+                let text = String(decoding: result.body.readableBytesView, as: UTF8.self)
+                #expect(!text.contains("--\(Self.boundary(result.contentType) ?? "?")--"))
+                #expect(result.contentLength != "\(result.body.readableBytes)")
+            }
+            #expect(Self.openObjectFiles(f).isEmpty)
+            let one = try await HTTPGet.fetch(port: port, uri: "\(uri)/instances/1.2.3.2", accept: Self.anySyntax)
             #expect(one.status == .ok)
         }
     }
@@ -208,6 +236,8 @@ enum HTTPGet {
         var status: HTTPResponseStatus
         var contentType: String?
         var body: ByteBuffer
+        var contentLength: String? = nil
+        var chunked = false
     }
 
     static func fetch(port: Int, uri: String, accept: String) async throws -> Result {
@@ -243,7 +273,9 @@ enum HTTPGet {
                     }
                 }
                 guard let head else { throw LiveTestError.noResponse }
-                results.append(Result(status: head.status, contentType: head.headers.first(name: "Content-Type"), body: body))
+                results.append(Result(status: head.status, contentType: head.headers.first(name: "Content-Type"), body: body,
+                                      contentLength: head.headers.first(name: "Content-Length"),
+                                      chunked: head.headers.first(name: "Transfer-Encoding")?.lowercased() == "chunked"))
             }
             return results
         }

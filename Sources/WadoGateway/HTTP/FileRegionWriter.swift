@@ -35,6 +35,17 @@ struct FileRegionWriter: Sendable {
     struct Part: Sendable {
         var header: ByteBuffer
         var path: String
+        /// The file's size as indexed: the response's Content-Length counts on it, so a file of
+        /// another size is not sent (the part fails).
+        var size: Int
+    }
+
+    /// A stored file whose size is not the indexed one.
+    struct SizeMismatch: Error, CustomStringConvertible {
+        var path: String
+        var expected: Int
+        var found: Int
+        var description: String { "\(path) holds \(found) bytes, the index says \(expected)" }
     }
 
     /// A part that could not be sent, and why.
@@ -128,6 +139,9 @@ struct FileRegionWriter: Sendable {
                 handle = try NIOFileHandle(_deprecatedPath: parts[index].path)
                 do {
                     region = try FileRegion(fileHandle: handle)
+                    guard region.readableBytes == parts[index].size else {
+                        throw SizeMismatch(path: parts[index].path, expected: parts[index].size, found: region.readableBytes)
+                    }
                 } catch {
                     try? handle.close()
                     throw error

@@ -60,6 +60,10 @@ enum ObjectReader {
         }
         return try await BlockingIO.run { () throws(ArchiveError) -> Part in
             let source = try archive.store.open(instance.objectPath)
+            // The response's Content-Length counts the indexed size (RetrieveRoutes.retrieve).
+            guard source.length == UInt64(max(0, instance.fileSize)) else {
+                throw ArchiveError.io("object \(instance.objectPath) holds \(source.length) bytes, the index says \(instance.fileSize)")
+            }
             guard source.length <= UInt64(wholePartLimit) else { return .streamed(header: ByteBuffer(string: header), source: source) }
             let n = Int(source.length)
             var buffer = ByteBufferAllocator().buffer(capacity: header.utf8.count + n + 2)

@@ -123,7 +123,18 @@ struct RetrieveRoutes: Sendable {
         let plan = planned
         let logger = gateway.logger
         let sendfile = request.method == .get ? channel : nil
-        let body = ResponseBody { writer in
+        // Every part as stored: the body's length is known before the first byte (the index
+        // holds each file's size), so it goes out with a Content-Length rather than chunked
+        // (RFC 9112 §6.3): a client reads it without chunk framing and can show progress. A file
+        // whose size is not the indexed one is not sent (FileRegionWriter, ObjectReader).
+        var contentLength: Int?
+        if plan.allSatisfy({ $0.1 == $0.0.transferSyntaxUID }) {
+            contentLength = plan.reduce(Multipart.closing(boundary: boundary).utf8.count) { sum, item in
+                sum + Multipart.partHeader(boundary: boundary, contentType: "application/dicom; transfer-syntax=\(item.1)").utf8.count
+                    + item.0.fileSize + 2
+            }
+        }
+        let body = ResponseBody(contentLength: contentLength) { writer in
             // Parts as stored go out with sendfile where the connection allows it (plain HTTP/1):
             // a run of them is one trip to the event loop, at most FileRegionWriter.window queued.
             let direct = if let sendfile { await FileRegionWriter.connection(sendfile) } else { nil as FileRegionWriter? }
@@ -145,7 +156,8 @@ struct RetrieveRoutes: Sendable {
             for (instance, syntax) in plan {
                 if direct != nil, syntax == instance.transferSyntaxUID, let path = archive.store.localPath(instance.objectPath) {
                     let header = Multipart.partHeader(boundary: boundary, contentType: "application/dicom; transfer-syntax=\(syntax)")
-                    run.append((FileRegionWriter.Part(header: ByteBuffer(string: (openCRLF ? "\r\n" : "") + header), path: path), instance))
+                    run.append((FileRegionWriter.Part(header: ByteBuffer(string: (openCRLF ? "\r\n" : "") + header), path: path,
+                                                      size: instance.fileSize), instance))
                     openCRLF = true
                     continue
                 }
