@@ -100,9 +100,13 @@ public struct GrayscalePipeline: Sendable, Equatable {
             throw CodecError(.badDescriptor, "frame holds \(frame.bytes.count) bytes, \(count * layout.bytesPerSample) expected")
         }
         var lo = Int64.max, hi = Int64.min
-        layout.forEach(frame.bytes, count: count) { _, v in
-            if v < lo { lo = v }
-            if v > hi { hi = v }
+        if layout.bytesPerSample == 2 {
+            (lo, hi) = layout.range16(frame.bytes, count: count)
+        } else {
+            layout.forEach(frame.bytes, count: count) { _, v in
+                if v < lo { lo = v }
+                if v > hi { hi = v }
+            }
         }
         guard count > 0 else { throw CodecError(.badDescriptor, "empty frame") }
         // The VOI transform in its final form: a window (the frame's range resolved) or a LUT.
@@ -140,7 +144,11 @@ public struct GrayscalePipeline: Sendable, Equatable {
             let table = (0...(hi - lo)).map { pValue(lo + $0) }
             table.withUnsafeBufferPointer { t in
                 out.withUnsafeMutableBufferPointer { o in
-                    layout.forEach(frame.bytes, count: count) { i, v in o[i] = t[Int(v &- lo)] }
+                    if layout.bytesPerSample == 2 {
+                        layout.lookup16(frame.bytes, count: count, base: lo, table: t, into: o)
+                    } else {
+                        layout.forEach(frame.bytes, count: count) { i, v in o[i] = t[Int(v &- lo)] }
+                    }
                 }
             }
         } else {
@@ -200,6 +208,81 @@ struct StoredValues {
             mask = (1 << UInt64(d.bitsStored)) - 1
             signBit = d.isSigned ? 1 << UInt64(d.bitsStored - 1) : 0
             wrap = 1 << Int64(d.bitsStored)
+        }
+
+        /// The stored value of a 16-bit word in 32-bit arithmetic without a branch, so that the
+        /// loops below vectorise: the Bits Stored bits at High Bit, moved to the top of 32 bits
+        /// and back with an arithmetic shift, which sign-extends them when the pixels are signed.
+        @inline(__always)
+        private static func value16(_ word: UInt16, shift: UInt16, up: Int32, down: Int32) -> Int32 {
+            (Int32(word >> shift) &<< up) &>> down
+        }
+
+        /// `up`/`down` of `value16` for this layout: up moves the top stored bit to bit 31; down
+        /// brings it back, sign-extending for signed pixels (unsigned: the mask's work, no sign).
+        private var shifts16: (shift: UInt16, up: Int32, down: Int32) {
+            let bits = Int32(mask.nonzeroBitCount)
+            let up = 32 - bits
+            return (UInt16(truncatingIfNeeded: shift), up, up)
+        }
+
+        /// Runs `body` over the first `count` 16-bit words of `bytes`, aligned when the array's
+        /// storage is (it always is in practice), unaligned otherwise.
+        @inline(__always)
+        private func words<R>(_ bytes: [UInt8], count: Int, _ body: (UnsafeBufferPointer<UInt16>) -> R) -> R {
+            bytes.withUnsafeBytes { raw -> R in
+                if let base = raw.baseAddress, Int(bitPattern: base) % 2 == 0 {
+                    return body(UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt16.self), count: count))
+                }
+                var copy = [UInt16](repeating: 0, count: count)
+                copy.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw.prefix(2 * count))) }
+                return copy.withUnsafeBufferPointer(body)
+            }
+        }
+
+        /// The smallest and largest stored values of the first `count` 16-bit samples of `bytes`
+        /// (the common CT/MR case: one tight loop instead of a closure per sample).
+        func range16(_ bytes: [UInt8], count: Int) -> (Int64, Int64) {
+            let (shift, up, down) = shifts16
+            let signed = signBit != 0
+            return words(bytes, count: count) { w -> (Int64, Int64) in
+                var lo = Int32.max, hi = Int32.min
+                if signed {
+                    for i in 0..<count {
+                        let v = Self.value16(UInt16(littleEndian: w[i]), shift: shift, up: up, down: down)
+                        lo = Swift.min(lo, v)
+                        hi = Swift.max(hi, v)
+                    }
+                } else {
+                    // Unsigned: a logical shift back (no sign), the same bits.
+                    for i in 0..<count {
+                        let v = Int32(bitPattern: (UInt32(UInt16(littleEndian: w[i]) >> shift) &<< UInt32(up)) &>> UInt32(down))
+                        lo = Swift.min(lo, v)
+                        hi = Swift.max(hi, v)
+                    }
+                }
+                return (Int64(lo), Int64(hi))
+            }
+        }
+
+        /// `out[i] = table[storedValue(i) - base]` for the first `count` 16-bit samples; every stored
+        /// value lies in `base ..< base + table.count` (the caller measured the range with `range16`).
+        func lookup16<T>(_ bytes: [UInt8], count: Int, base: Int64, table: UnsafeBufferPointer<T>, into out: UnsafeMutableBufferPointer<T>) {
+            let (shift, up, down) = shifts16
+            let signed = signBit != 0
+            let b = Int32(truncatingIfNeeded: base)
+            words(bytes, count: count) { w in
+                if signed {
+                    for i in 0..<count {
+                        out[i] = table[Int(Self.value16(UInt16(littleEndian: w[i]), shift: shift, up: up, down: down) &- b)]
+                    }
+                } else {
+                    for i in 0..<count {
+                        let v = Int32(bitPattern: (UInt32(UInt16(littleEndian: w[i]) >> shift) &<< UInt32(up)) &>> UInt32(down))
+                        out[i] = table[Int(v &- b)]
+                    }
+                }
+            }
         }
 
         /// Calls `body(index, storedValue)` for the first `count` samples of `bytes` (which holds at least that many).
