@@ -251,6 +251,17 @@ enum MemorySetup {
         _ = glibcMallopt(-8, 2)            // M_ARENA_MAX is -8 in <malloc.h>, which Glibc's module map leaves out
         #endif
     }
+
+    /// For one-shot commands that allocate and free frame-sized buffers (transcode): every malloc
+    /// above the mmap threshold (128 KiB until glibc raises it) is an mmap whose pages fault in
+    /// afresh, and freed heap above the trim threshold goes back to the kernel only to fault in
+    /// again. Buffers up to 32 MiB (glibc's ceiling) come from the heap, which keeps what it frees.
+    static func forLargeBuffers() {
+        #if os(Linux)
+        _ = glibcMallopt(-3, 32 << 20)     // M_MMAP_THRESHOLD
+        _ = glibcMallopt(-1, 256 << 20)    // M_TRIM_THRESHOLD
+        #endif
+    }
 }
 
 #if os(Linux)
