@@ -58,12 +58,14 @@ public struct RLECodec: PixelCodec {
             }
         }
         let samples = d.samplesPerPixel
-        var out = [UInt8](repeating: 0, count: pixels * samples * bytesPerSample)
         let pixelStride = samples * bytesPerSample
         var failure: CodecError?
-        codestream.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                var plane = [UInt8](repeating: 0, count: pixels)
+        // Not zero-filled first: every byte is written by one segment (each decodes to exactly
+        // `pixels` bytes or the frame fails), so the frame's pages are touched once.
+        let out = [UInt8](unsafeUninitializedCapacity: pixels * samples * bytesPerSample) { dst, initialized in
+            initialized = pixels * samples * bytesPerSample
+            codestream.withUnsafeBufferPointer { src in
+                var plane = RLECodec.scratchPlane(pixels)
                 plane.withUnsafeMutableBufferPointer { planeBuf in
                     for segment in 0..<expectedSegments {
                         // A segment ends at the next segment's offset, or at the end of the data
@@ -91,6 +93,12 @@ public struct RLECodec: PixelCodec {
         var outDescriptor = d
         outDescriptor.planarConfiguration = 0
         return DecodedFrame(bytes: out, descriptor: outDescriptor)
+    }
+
+    /// A byte plane that is written in full before it is read (decode: only after a segment
+    /// produced every byte; encode: filled from the frame first), so it is not zero-filled.
+    static func scratchPlane(_ count: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
     }
 
     /// PackBits decoding (PS3.5 §G.3.2): returns how many bytes it wrote into `out` (at most its count).
@@ -139,7 +147,7 @@ public struct RLECodec: PixelCodec {
         var out = [UInt8](repeating: 0, count: 64)
         out.reserveCapacity(64 + pixels * segments + pixels * segments / 64 + 16)
         var offsets: [Int] = []
-        var plane = [UInt8](repeating: 0, count: pixels)
+        var plane = RLECodec.scratchPlane(pixels)
         for segment in 0..<segments {
             let sample = segment / bytesPerSample
             let byteInSample = bytesPerSample - 1 - segment % bytesPerSample
