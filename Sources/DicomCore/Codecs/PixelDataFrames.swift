@@ -111,13 +111,16 @@ public struct PixelDataFrames: Sendable {
         let entry = map[number - 1]
         var out: [UInt8] = []
         for i in entry.fragments {
+            let bytes: [UInt8]
             switch e.fragments[i] {
-            case .bytes(let b): out += b
+            case .bytes(let b): bytes = b
             case .bulkData(let r):
-                do { out += try r.loadRange(start: 0, count: Int(r.length)) } catch {
+                do { bytes = try r.loadRange(start: 0, count: Int(r.length)) } catch {
                     throw CodecError(.corrupt, "fragment \(i + 1) cannot be read: \(error)", frame: number)
                 }
             }
+            // One fragment per frame is the common case: that fragment is the codestream, uncopied.
+            if out.isEmpty { out = bytes } else { out += bytes }
         }
         if let length = entry.length, length <= UInt64(out.count) { out.removeLast(out.count - Int(length)) }
         return out

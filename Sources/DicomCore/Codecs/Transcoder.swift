@@ -18,10 +18,114 @@ public enum Transcoder {
     ///   decodes the source or encodes the target), or `.failed` when the result cannot be written.
     public static func transcode(_ file: DicomFile, to target: TransferSyntax,
                                  options: EncodeOptions = .lossless) throws(CodecError) -> DicomFile {
+        let plan = try prepare(file, to: target, options: options)
+        guard let native = plan.nativeFrames else { return plan.file }
+        var out = plan.file
+        out.dataSet[.pixelData] = DataElement(tag: .pixelData, vr: native.vr, value: .bytes(try native.joined()))
+        return out
+    }
+
+    /// Writes `file` in `target` to `path` (atomically: a temporary file renamed when complete,
+    /// fsync'd first when `durable`), the same bytes as `transcode(_:to:options:)` followed by
+    /// `DicomFile.write(to:options: .normalized)`, without holding the output in memory: decoded
+    /// frames go to the file one at a time, encoded fragments from their own arrays. Reading
+    /// `file` with `ReadOptions(lazyPixelData: true)` keeps the input out of memory too.
+    /// - Throws: `CodecError` as `transcode` does (nothing is left at `path` then), or
+    ///   `DicomWriteError` when the output cannot be written.
+    public static func write(_ file: DicomFile, to target: TransferSyntax, path: String,
+                             options: EncodeOptions = .lossless, durable: Bool = false) throws {
+        let plan = try prepare(file, to: target, options: options)
+        guard let native = plan.nativeFrames, !target.isDeflated, !target.isBigEndian else {
+            // Encapsulated (fragments in memory, written one by one), deflated (deflated whole)
+            // or big endian (swapped whole): the in-memory result, written piecewise.
+            var out = plan.file
+            if let native = plan.nativeFrames {
+                out.dataSet[.pixelData] = DataElement(tag: .pixelData, vr: native.vr, value: .bytes(try native.joined()))
+            }
+            try out.write(to: path, options: .normalized, durable: durable)
+            return
+        }
+        // Native Pixel Data: everything before it, its header, each frame as decoded, what follows.
+        let output = try AtomicFileWriter(path: path, durable: durable)
+        let sink: DataSetWriter.Sink = { bytes throws(DicomWriteError) in try output.write(bytes) }
+        var head = plan.file
+        head.dataSet.removeAll { $0.tag >= .pixelData }
+        try head.write(options: .normalized, to: sink)
+        let writer = DataSetWriter(encoding: plan.file.dataSetEncoding, options: .normalized)
+        let pad = native.length % 2  // PS3.5 §8.1.1: even length
+        guard native.length + pad < 0xFFFF_FFFF else {
+            throw DicomWriteError.valueTooLongForVR(.pixelData, native.vr, length: native.length + pad)
+        }
+        var header: [UInt8] = []
+        try writer.writeHeader(tag: .pixelData, vr: native.vr, length: UInt32(native.length + pad), into: &header,
+                               encoding: writer.encoding)
+        try output.write(header)
+        for n in 1...native.frames.numberOfFrames { try output.write(try native.frame(n)) }
+        if pad == 1 { try output.write([0]) }
+        var tail = plan.file.dataSet
+        tail.removeAll { $0.tag <= .pixelData }
+        try writer.write(tail, to: sink)
+        try output.commit()
+    }
+
+    /// What a transcode produces: the output file, and for a native target the frames its Pixel
+    /// Data is made of (the file then holds an empty placeholder Pixel Data of `vr`).
+    struct Plan {
+        var file: DicomFile
+        var nativeFrames: NativeFrames?
+    }
+
+    /// The decoded frames of native Pixel Data being made: every frame as long as the first.
+    struct NativeFrames {
+        let frames: PixelDataFrames
+        let first: DecodedFrame
+        /// OB for 8 bits allocated, OW above (PS3.5 §8.1.1).
+        let vr: VR
+        var frameLength: Int { first.bytes.count }
+        /// Bytes of all frames, before padding to even length.
+        var length: Int { frameLength * frames.numberOfFrames }
+
+        /// Frame `n` (from 1) decoded.
+        /// - Throws: the codec's error, or `.badDescriptor` when it decodes to another length than frame 1.
+        func frame(_ n: Int) throws(CodecError) -> [UInt8] {
+            let bytes = n == 1 ? first.bytes : try frames.decodedFrame(n).bytes
+            guard bytes.count == frameLength else {
+                throw CodecError(.badDescriptor, "decodes to \(bytes.count) bytes, frame 1 to \(frameLength)", frame: n)
+            }
+            return bytes
+        }
+
+        /// All frames in one array, padded to even length (PS3.5 §8.1.1); not zero-filled first.
+        func joined() throws(CodecError) -> [UInt8] {
+            let total = length + length % 2
+            var failure: CodecError?
+            let bytes = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+                initialized = 0
+                guard let base = buffer.baseAddress else { return }
+                for n in 1...frames.numberOfFrames {
+                    do throws(CodecError) {
+                        let frame = try frame(n)
+                        frame.withUnsafeBufferPointer { f in
+                            if let src = f.baseAddress { (base + (n - 1) * frameLength).initialize(from: src, count: frameLength) }
+                        }
+                    } catch {
+                        failure = error
+                        return
+                    }
+                }
+                if total > length { base[length] = 0 }
+                initialized = total
+            }
+            if let failure { throw failure }
+            return bytes
+        }
+    }
+
+    static func prepare(_ file: DicomFile, to target: TransferSyntax, options: EncodeOptions) throws(CodecError) -> Plan {
         let source = file.transferSyntax
         let hasPixels = file.dataSet.contains(.pixelData)
         if !hasPixels || (!source.isEncapsulated && !target.isEncapsulated) || source.uid == target.uid {
-            do { return try file.converted(to: target) } catch {
+            do { return Plan(file: try file.converted(to: target)) } catch {
                 throw CodecError(.failed, "cannot convert to \(target.name): \(error)")
             }
         }
@@ -30,21 +134,18 @@ public enum Transcoder {
         }
         let frames = try PixelDataFrames(file)
         var ds = file.dataSet
-        // Frames are decoded one at a time and go straight into the output (no second copy of them all).
+        // Frames are decoded one at a time: encoded into fragments, or kept for the caller to
+        // join or write (nativeFrames).
         let first = try frames.decodedFrame(1)
         ds.remove(.extendedOffsetTable)
         ds.remove(.extendedOffsetTableLengths)
+        var nativeFrames: NativeFrames?
 
         if !target.isEncapsulated {
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(first.bytes.count * frames.numberOfFrames + 1)
-            bytes += first.bytes
-            if frames.numberOfFrames > 1 {
-                for n in 2...frames.numberOfFrames { bytes += try frames.decodedFrame(n).bytes }
-            }
-            if bytes.count % 2 == 1 { bytes.append(0) }  // PS3.5 §8.1.1: even length
             let d = first.descriptor
-            ds[.pixelData] = DataElement(tag: .pixelData, vr: d.bitsAllocated > 8 ? .OW : .OB, value: .bytes(bytes))
+            let native = NativeFrames(frames: frames, first: first, vr: d.bitsAllocated > 8 ? .OW : .OB)
+            ds[.pixelData] = DataElement(tag: .pixelData, vr: native.vr, value: .bytes([]))
+            nativeFrames = native
             try setImageAttributes(&ds, photometric: d.photometricInterpretation,
                                    planar: d.samplesPerPixel > 1 ? d.planarConfiguration : nil)
         } else {
@@ -70,6 +171,12 @@ public enum Transcoder {
                 if encoded.codestream.count % 2 == 1 { encoded.codestream.append(0) }
                 for s in [0, 8, 16, 24] { offsets.append(UInt8(truncatingIfNeeded: position >> UInt32(s))) }
                 position &+= 8 + UInt32(truncatingIfNeeded: encoded.codestream.count)
+                // A codec may hand back a buffer sized for the worst case (RLE: the whole frame);
+                // kept as is, each would pin that much heap and push the next frame's buffers
+                // onto fresh pages. An exact copy frees it for the next frame.
+                if encoded.codestream.capacity > encoded.codestream.count + encoded.codestream.count / 2 {
+                    encoded.codestream = exactCopy(encoded.codestream)
+                }
                 fragments.append(.bytes(encoded.codestream))
                 photometric = encoded.photometricInterpretation
                 if let r = encoded.lossyRatio { lossyRatios.append(r) }
@@ -92,8 +199,18 @@ public enum Transcoder {
         out.transferSyntax = target
         out.dataSetEncoding = DataSetEncoding(target)
         out.fileMetaInformation[.transferSyntaxUID] = .uid(.transferSyntaxUID, target.uid)
-        do { return try out.normalized() } catch {
+        do { return Plan(file: try out.normalized(), nativeFrames: nativeFrames) } catch {
             throw CodecError(.failed, "cannot write \(target.name): \(error)")
+        }
+    }
+
+    /// `bytes` in a buffer of exactly their size.
+    static func exactCopy(_ bytes: [UInt8]) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, initialized in
+            bytes.withUnsafeBufferPointer { src in
+                if let s = src.baseAddress, let d = buffer.baseAddress { d.initialize(from: s, count: src.count) }
+            }
+            initialized = bytes.count
         }
     }
 

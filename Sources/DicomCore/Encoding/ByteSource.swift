@@ -21,13 +21,15 @@ extension ByteSource {
         guard count >= 0, offset <= length, UInt64(count) <= length - offset else {
             throw DicomReadError(.truncated(needed: UInt64(max(count, 0)), available: length &- offset), offset: offset)
         }
-        var out = [UInt8](repeating: 0, count: count)
         var done = 0
         var failure: DicomReadError?
-        out.withUnsafeMutableBytes { raw in
+        // Not zero-filled first: the read fills it, and only what was read counts as initialised.
+        let out = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            defer { initialized = done }
             while done < count {
                 do {
-                    let n = try read(at: offset + UInt64(done), into: UnsafeMutableRawBufferPointer(rebasing: raw[done...]))
+                    let n = try read(at: offset + UInt64(done), into: UnsafeMutableRawBufferPointer(rebasing: raw[done..<count]))
                     if n == 0 { break }
                     done += n
                 } catch let e as DicomReadError {

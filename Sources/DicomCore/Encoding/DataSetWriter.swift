@@ -58,6 +58,47 @@ public struct DataSetWriter: Sendable {
         return out
     }
 
+    /// Where `write(_:to:)` hands the encoded bytes, in order (a file, an array, a socket).
+    public typealias Sink = (UnsafeRawBufferPointer) throws(DicomWriteError) -> Void
+
+    /// Values at least this long go to a sink from where they lie instead of through the staging buffer.
+    static let directValueLength = 64 * 1024
+
+    /// Encodes `dataSet` into `sink` in pieces, the same bytes `encode(_:)` returns: elements are
+    /// staged in a small buffer, and large values (native Pixel Data, fragments, bulk data) go to
+    /// `sink` straight from their own storage, so no array of the whole data set is ever built.
+    /// - Throws: what the encoding or `sink` throws.
+    public func write(_ dataSet: DataSet, to sink: Sink) throws(DicomWriteError) {
+        var out: [UInt8] = []
+        out.reserveCapacity(Self.directValueLength)
+        try withoutActuallyEscaping(sink) { (sink: @escaping Sink) throws(DicomWriteError) in
+            for element in dataSet.elements {
+                if options.dropGroupLengths && element.tag.isGroupLength && element.tag.group != 0x0002 { continue }
+                try write(element, into: &out, encoding: encoding, direct: sink)
+                if out.count >= Self.directValueLength { try Self.flush(&out, to: sink) }
+            }
+        }
+        try Self.flush(&out, to: sink)
+    }
+
+    static func flush(_ out: inout [UInt8], to sink: Sink) throws(DicomWriteError) {
+        guard !out.isEmpty else { return }
+        try out.passBytes(to: sink)
+        out.removeAll(keepingCapacity: true)
+    }
+
+    /// Appends `bytes` to `out`, or, when they are long and there is a sink, flushes `out` and
+    /// hands `bytes` to the sink without copying them.
+    @inline(__always)
+    func put(_ bytes: [UInt8], _ out: inout [UInt8], _ direct: Sink?) throws(DicomWriteError) {
+        if let direct, bytes.count >= Self.directValueLength {
+            try Self.flush(&out, to: direct)
+            try bytes.passBytes(to: direct)
+        } else {
+            out.append(contentsOf: bytes)
+        }
+    }
+
     func write(_ dataSet: DataSet, into out: inout [UInt8], encoding: DataSetEncoding) throws(DicomWriteError) {
         for element in dataSet.elements {
             if options.dropGroupLengths && element.tag.isGroupLength && element.tag.group != 0x0002 { continue }
@@ -104,37 +145,35 @@ public struct DataSetWriter: Sendable {
     /// byte when `options` pad odd lengths. What `encode` writes for such an element; callers that
     /// build a data set's bytes without a `DataSet` (C-FIND responses) use it so the two agree.
     public func append(tag: Tag, vr: VR, value: [UInt8], to out: inout [UInt8]) throws(DicomWriteError) {
-        try append(tag: tag, vr: vr, value: value, to: &out, encoding: encoding)
+        try write(DataElement(tag: tag, vr: vr, value: .bytes(value)), into: &out, encoding: encoding)
     }
 
-    func append(tag: Tag, vr: VR, value: [UInt8], to out: inout [UInt8], encoding: DataSetEncoding) throws(DicomWriteError) {
-        let pad = options.padOddLengths && value.count % 2 == 1
-        let length = value.count + (pad ? 1 : 0)
-        guard length < 0xFFFF_FFFF else { throw .valueTooLongForVR(tag, vr, length: length) }
-        try writeHeader(tag: tag, vr: vr, length: UInt32(length), into: &out, encoding: encoding)
-        if encoding.bigEndian && vr.byteSwapUnit > 1 {
-            var swapped = value
-            if pad { swapped.append(vr.paddingByte) }
-            ByteOrder.swapInPlace(&swapped, unit: vr.byteSwapUnit)
-            out.append(contentsOf: swapped)
-        } else {
-            out.append(contentsOf: value)
-            if pad { out.append(vr.paddingByte) }
-        }
-    }
-
-    func write(_ element: DataElement, into out: inout [UInt8], encoding: DataSetEncoding) throws(DicomWriteError) {
+    /// Encodes one element into `out`; with `direct`, long values go to that sink instead (after `out`).
+    func write(_ element: DataElement, into out: inout [UInt8], encoding: DataSetEncoding,
+               direct: Sink? = nil) throws(DicomWriteError) {
         let tag = element.tag
         switch element.value {
-        case .bytes(let bytes):
-            try append(tag: tag, vr: element.vr, value: bytes, to: &out, encoding: encoding)
+        case .bytes(var bytes):
+            // The pad byte is written after the value rather than appended to it: no copy of a long value.
+            let pad = options.padOddLengths && bytes.count % 2 == 1
+            let length = bytes.count + (pad ? 1 : 0)
+            guard length < 0xFFFF_FFFF else { throw .valueTooLongForVR(tag, element.vr, length: length) }
+            try writeHeader(tag: tag, vr: element.vr, length: UInt32(length), into: &out, encoding: encoding)
+            if encoding.bigEndian && element.vr.byteSwapUnit > 1 {
+                if pad { bytes.append(element.vr.paddingByte) }
+                ByteOrder.swapInPlace(&bytes, unit: element.vr.byteSwapUnit)
+                try put(bytes, &out, direct)
+            } else {
+                try put(bytes, &out, direct)
+                if pad { out.append(element.vr.paddingByte) }
+            }
         case .bulkData(let ref):
             var bytes: [UInt8]
             do { bytes = try ref.load() } catch { throw .bulkData(error) }
             if options.padOddLengths && bytes.count % 2 == 1 { bytes.append(element.vr.paddingByte) }
             try writeHeader(tag: tag, vr: element.vr, length: UInt32(bytes.count), into: &out, encoding: encoding)
             if encoding.bigEndian && element.vr.byteSwapUnit > 1 { ByteOrder.swapInPlace(&bytes, unit: element.vr.byteSwapUnit) }
-            out.append(contentsOf: bytes)
+            try put(bytes, &out, direct)
         case .sequence(let items):
             // PS3.5 §6.2.2: the items of a UN sequence are Implicit VR Little Endian.
             let itemEncoding = element.vr == .UN ? DataSetEncoding.implicitLittle : encoding
@@ -155,16 +194,17 @@ public struct DataSetWriter: Sendable {
             put32(UInt32(pixels.basicOffsetTable.count), &out, encoding.bigEndian)
             out.append(contentsOf: pixels.basicOffsetTable)
             for fragment in pixels.fragments {
-                var bytes: [UInt8]
+                let bytes: [UInt8]
                 switch fragment {
                 case .bytes(let b): bytes = b
                 case .bulkData(let ref):
                     do { bytes = try ref.load() } catch { throw .bulkData(error) }
                 }
-                if options.padOddLengths && bytes.count % 2 == 1 { bytes.append(0) }
+                let pad = options.padOddLengths && bytes.count % 2 == 1
                 put16(0xFFFE, &out, encoding.bigEndian); put16(0xE000, &out, encoding.bigEndian)
-                put32(UInt32(bytes.count), &out, encoding.bigEndian)
-                out.append(contentsOf: bytes)
+                put32(UInt32(bytes.count + (pad ? 1 : 0)), &out, encoding.bigEndian)
+                try put(bytes, &out, direct)
+                if pad { out.append(0) }
             }
             put16(0xFFFE, &out, encoding.bigEndian); put16(0xE0DD, &out, encoding.bigEndian); put32(0, &out, encoding.bigEndian)
         }
@@ -191,3 +231,14 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+extension Array where Element == UInt8 {
+    /// Hands the bytes to `body` in place, keeping its typed error (`withUnsafeBytes` rethrows untyped).
+    func passBytes(to body: DataSetWriter.Sink) throws(DicomWriteError) {
+        var failure: DicomWriteError?
+        withUnsafeBytes { raw in
+            do throws(DicomWriteError) { try body(raw) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+}

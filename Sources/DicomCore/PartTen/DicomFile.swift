@@ -161,16 +161,26 @@ public struct DicomFile: Sendable, Equatable {
     /// The file's bytes, as read or as built: preamble, prefix, meta group and data set.
     public func encoded(options: WriteOptions = .exact) throws(DicomWriteError) -> [UInt8] {
         var out: [UInt8] = []
-        if let preamble { out.append(contentsOf: preamble) }
-        if hasPrefix { out.append(contentsOf: [0x44, 0x49, 0x43, 0x4D]) }
-        out.append(contentsOf: try DataSetWriter(encoding: fileMetaEncoding, options: .exact).encode(fileMetaInformation))
-        let body = try DataSetWriter(encoding: dataSetEncoding, options: options).encode(dataSet)
-        if transferSyntax.isDeflated {
-            out.append(contentsOf: Deflate.deflateEvenLength(body))
-        } else {
-            out.append(contentsOf: body)
-        }
+        try write(options: options) { bytes throws(DicomWriteError) in out.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self)) }
         return out
+    }
+
+    /// Hands the file's bytes (those `encoded(options:)` returns) to `sink` in pieces: the head
+    /// (preamble, prefix, meta group) and the data set's elements in small pieces, large values
+    /// (Pixel Data, fragments) straight from their storage. A deflated data set is deflated whole.
+    public func write(options: WriteOptions = .exact, to sink: DataSetWriter.Sink) throws(DicomWriteError) {
+        var head: [UInt8] = []
+        if let preamble { head.append(contentsOf: preamble) }
+        if hasPrefix { head.append(contentsOf: [0x44, 0x49, 0x43, 0x4D]) }
+        head.append(contentsOf: try DataSetWriter(encoding: fileMetaEncoding, options: .exact).encode(fileMetaInformation))
+        try head.passBytes(to: sink)
+        let writer = DataSetWriter(encoding: dataSetEncoding, options: options)
+        if transferSyntax.isDeflated {
+            let deflated = Deflate.deflateEvenLength(try writer.encode(dataSet))
+            try deflated.passBytes(to: sink)
+        } else {
+            try writer.write(dataSet, to: sink)
+        }
     }
 
     /// The data set's bytes as they are before deflate (what byte-exact comparisons use).
@@ -180,9 +190,11 @@ public struct DicomFile: Sendable, Equatable {
 
     /// Writes the file: to a temporary name beside `path`, fsync'd when `durable`, then renamed,
     /// so that a reader never sees half a file.
+    /// The bytes go to the file as they are encoded (`write(options:to:)`), not through one array.
     public func write(to path: String, options: WriteOptions = .exact, durable: Bool = false) throws(DicomWriteError) {
-        let bytes = try encoded(options: options)
-        try FileOutput.writeAtomically(bytes, to: path, durable: durable)
+        let file = try AtomicFileWriter(path: path, durable: durable)
+        try write(options: options) { bytes throws(DicomWriteError) in try file.write(bytes) }
+        try file.commit()
     }
 
     // MARK: - Conversion

@@ -29,10 +29,12 @@ struct TranscodeCommand: ParsableCommand {
         guard let target = TranscodeCommand.syntax(named: transferSyntax) else {
             throw ValidationError("unknown transfer syntax '\(transferSyntax)'")
         }
+        MemorySetup.forLargeBuffers()
         do {
-            let file = try DicomFile.read(path: input)
-            let out = try Transcoder.transcode(file, to: target)
-            try out.write(to: output, options: .normalized)
+            // Pixel Data stays in the input file until each frame is read; the output is written
+            // frame by frame to a temporary file renamed when complete (Transcoder.write).
+            let file = try DicomFile.read(path: input, options: ReadOptions(lazyPixelData: true))
+            try Transcoder.write(file, to: target, path: output)
         } catch let e as DicomReadError {
             printError("\(input): \(e)")
             throw ExitCode(1)
@@ -41,6 +43,9 @@ struct TranscodeCommand: ParsableCommand {
             throw ExitCode(1)
         } catch let e as DicomWriteError {
             printError("\(output): \(e)")
+            throw ExitCode(1)
+        } catch {
+            printError("\(output): \(error)")
             throw ExitCode(1)
         }
     }

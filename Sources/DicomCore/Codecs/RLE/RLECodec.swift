@@ -58,12 +58,14 @@ public struct RLECodec: PixelCodec {
             }
         }
         let samples = d.samplesPerPixel
-        var out = [UInt8](repeating: 0, count: pixels * samples * bytesPerSample)
         let pixelStride = samples * bytesPerSample
         var failure: CodecError?
-        codestream.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                var plane = [UInt8](repeating: 0, count: pixels)
+        // Not zero-filled first: every byte is written by one segment (each decodes to exactly
+        // `pixels` bytes or the frame fails), so the frame's pages are touched once.
+        let out = [UInt8](unsafeUninitializedCapacity: pixels * samples * bytesPerSample) { dst, initialized in
+            initialized = pixels * samples * bytesPerSample
+            codestream.withUnsafeBufferPointer { src in
+                var plane = RLECodec.scratchPlane(pixels)
                 plane.withUnsafeMutableBufferPointer { planeBuf in
                     for segment in 0..<expectedSegments {
                         // A segment ends at the next segment's offset, or at the end of the data
@@ -91,6 +93,12 @@ public struct RLECodec: PixelCodec {
         var outDescriptor = d
         outDescriptor.planarConfiguration = 0
         return DecodedFrame(bytes: out, descriptor: outDescriptor)
+    }
+
+    /// A byte plane that is written in full before it is read (decode: only after a segment
+    /// produced every byte; encode: filled from the frame first), so it is not zero-filled.
+    static func scratchPlane(_ count: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
     }
 
     /// PackBits decoding (PS3.5 §G.3.2): returns how many bytes it wrote into `out` (at most its count).
@@ -136,52 +144,72 @@ public struct RLECodec: PixelCodec {
             throw CodecError(.badDescriptor, "RLE encode: \(frame.bytes.count) bytes for a \(d.nativeFrameLength)-byte frame")
         }
         let segments = samples * bytesPerSample
-        var out = [UInt8](repeating: 0, count: 64)
-        out.reserveCapacity(64 + pixels * segments + pixels * segments / 64 + 16)
+        // PackBits never takes more than a header byte per 128 literal bytes beyond the input
+        // (PS3.5 §G.3.1; a replicate run saves the header of the literal run before it), so the
+        // worst case is known and the stream is written in place (2 bytes of slack per row).
+        let rowBound = d.columns + (d.columns + 127) / 128 + 2
+        let capacity = 64 + segments * (d.rows * rowBound + 1)
         var offsets: [Int] = []
-        var plane = [UInt8](repeating: 0, count: pixels)
-        for segment in 0..<segments {
-            let sample = segment / bytesPerSample
-            let byteInSample = bytesPerSample - 1 - segment % bytesPerSample
-            // Colour-by-pixel: sample s of pixel p at (p × samples + s) × bytes; colour-by-plane: (s × pixels + p) × bytes.
-            let (first, stride) = d.planarConfiguration == 1 && samples > 1
-                ? (sample * pixels * bytesPerSample + byteInSample, bytesPerSample)
-                : (sample * bytesPerSample + byteInSample, samples * bytesPerSample)
-            frame.bytes.withUnsafeBufferPointer { src in
-                var o = first
-                for p in 0..<pixels {
-                    plane[p] = src[o]
-                    o += stride
+        var plane = RLECodec.scratchPlane(pixels)
+        let out = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+            guard let base = buffer.baseAddress else { initialized = 0; return }
+            base.initialize(repeating: 0, count: 64)
+            var o = 64
+            for segment in 0..<segments {
+                let sample = segment / bytesPerSample
+                let byteInSample = bytesPerSample - 1 - segment % bytesPerSample
+                // Colour-by-pixel: sample s of pixel p at (p × samples + s) × bytes; colour-by-plane: (s × pixels + p) × bytes.
+                let (first, stride) = d.planarConfiguration == 1 && samples > 1
+                    ? (sample * pixels * bytesPerSample + byteInSample, bytesPerSample)
+                    : (sample * bytesPerSample + byteInSample, samples * bytesPerSample)
+                frame.bytes.withUnsafeBufferPointer { src in
+                    plane.withUnsafeMutableBufferPointer { dst in
+                        var k = first
+                        for p in 0..<pixels {
+                            dst[p] = src[k]
+                            k += stride
+                        }
+                    }
                 }
-            }
-            offsets.append(out.count)
-            plane.withUnsafeBufferPointer { planeBuf in
-                for row in 0..<d.rows {
-                    RLECodec.packBits(planeBuf, from: row * d.columns, count: d.columns, into: &out)
+                offsets.append(o)
+                plane.withUnsafeBufferPointer { planeBuf in
+                    for row in 0..<d.rows {
+                        o = RLECodec.packBits(planeBuf, from: row * d.columns, count: d.columns, into: base, at: o)
+                    }
                 }
+                if o % 2 == 1 {
+                    base[o] = 0
+                    o += 1
+                }
+                precondition(o <= capacity, "RLE encode wrote past its worst case")
             }
-            if out.count % 2 == 1 { out.append(0) }
+            func putLong(_ v: Int, at i: Int) {
+                base[i] = UInt8(v & 0xFF); base[i + 1] = UInt8((v >> 8) & 0xFF)
+                base[i + 2] = UInt8((v >> 16) & 0xFF); base[i + 3] = UInt8((v >> 24) & 0xFF)
+            }
+            putLong(segments, at: 0)
+            for (i, start) in offsets.enumerated() { putLong(start, at: 4 * (i + 1)) }
+            initialized = o
         }
-        func putLong(_ v: Int, at i: Int) {
-            out[i] = UInt8(v & 0xFF); out[i + 1] = UInt8((v >> 8) & 0xFF)
-            out[i + 2] = UInt8((v >> 16) & 0xFF); out[i + 3] = UInt8((v >> 24) & 0xFF)
-        }
-        putLong(segments, at: 0)
-        for (i, o) in offsets.enumerated() { putLong(o, at: 4 * (i + 1)) }
         return EncodedFrame(codestream: out, photometricInterpretation: d.photometricInterpretation)
     }
 
-    /// PackBits encoding of one row (PS3.5 §G.3.1): replicate runs of 3–128 bytes, literal runs of up to 128.
-    static func packBits(_ src: UnsafeBufferPointer<UInt8>, from start: Int, count: Int, into out: inout [UInt8]) {
+    /// PackBits encoding of one row (PS3.5 §G.3.1): replicate runs of 3–128 bytes, literal runs
+    /// of up to 128. Writes at `out + at`, which has room for `count + ⌈count / 128⌉` bytes;
+    /// returns the position after the last byte written.
+    static func packBits(_ src: UnsafeBufferPointer<UInt8>, from start: Int, count: Int,
+                         into out: UnsafeMutablePointer<UInt8>, at position: Int) -> Int {
         let end = start + count
         var i = start
         var literalStart = start
+        var o = position
         func flushLiterals(upTo stop: Int) {
             var s = literalStart
             while s < stop {
                 let n = min(128, stop - s)
-                out.append(UInt8(n - 1))
-                for k in 0..<n { out.append(src[s + k]) }
+                out[o] = UInt8(n - 1)
+                if let from = src.baseAddress { (out + o + 1).initialize(from: from + s, count: n) }
+                o += n + 1
                 s += n
             }
         }
@@ -191,8 +219,9 @@ public struct RLECodec: PixelCodec {
             while i + run < end, run < 128, src[i + run] == value { run += 1 }
             if run >= 3 {
                 flushLiterals(upTo: i)
-                out.append(UInt8(bitPattern: Int8(1 - run)))
-                out.append(value)
+                out[o] = UInt8(bitPattern: Int8(1 - run))
+                out[o + 1] = value
+                o += 2
                 i += run
                 literalStart = i
             } else {
@@ -200,5 +229,6 @@ public struct RLECodec: PixelCodec {
             }
         }
         flushLiterals(upTo: end)
+        return o
     }
 }
