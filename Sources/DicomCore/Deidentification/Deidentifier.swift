@@ -38,7 +38,7 @@ public struct Deidentifier: Sendable {
         var digest = Array(SHA256.digest(secret + Array(original.utf8)).prefix(16))
         digest[6] = (digest[6] & 0x0F) | 0x80
         digest[8] = (digest[8] & 0x3F) | 0x80
-        return "2.25." + Self.decimal(digest)
+        return GeneratedUID.uid(uuid: digest)
     }
 
     /// A de-identified copy of `file`: its data set de-identified and a new File Meta group whose
@@ -178,22 +178,6 @@ public struct Deidentifier: Sendable {
         var bytes = Array(text.utf8)
         if bytes.count % 2 == 1 { bytes.append(vr == .UI ? 0 : 0x20) }
         return bytes
-    }
-
-    /// A big-endian unsigned integer in decimal.
-    static func decimal(_ value: [UInt8]) -> String {
-        var bytes = value
-        var digits: [UInt8] = []
-        while bytes.contains(where: { $0 != 0 }) {
-            var remainder = 0
-            for i in bytes.indices {
-                let v = remainder * 256 + Int(bytes[i])
-                bytes[i] = UInt8(v / 10)
-                remainder = v % 10
-            }
-            digits.append(UInt8(0x30 + remainder))
-        }
-        return digits.isEmpty ? "0" : String(decoding: digits.reversed(), as: UTF8.self)
     }
 }
 
