@@ -163,6 +163,35 @@ struct RouteTests {
         }
     }
 
+    @Test("an Encapsulated PDF's document comes alone as application/pdf when asked for (a viewer's singlepart: 'pdf'), else as bulk data")
+    func encapsulatedDocument() async throws {
+        let f = try GatewayFixture()
+        var ds = Sample.image(sop: "1.2.3.77")
+        ds[.pixelData] = nil
+        try ds.set(.sopClassUID, string: "1.2.840.10008.5.1.4.1.1.104.1")
+        try ds.set(.mimeTypeOfEncapsulatedDocument, string: "application/pdf")
+        let pdf = Array("%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF".utf8)   // odd length: 47 bytes
+        #expect(pdf.count % 2 == 1)
+        ds[.encapsulatedDocument] = DataElement(tag: .encapsulatedDocument, vr: .OB, value: .bytes(pdf + [0]))
+        try ds.set(.encapsulatedDocumentLength, uint32s: [UInt32(pdf.count)])
+        try await f.store(ds)
+        let uri = "\(base)/studies/\(Sample.study)/series/\(Sample.series)/instances/1.2.3.77/bulkdata/00420011"
+        try await f.test { client in
+            try await client.execute(uri: uri + "?accept=application/pdf", method: .get) { r in
+                #expect(r.status == .ok)
+                #expect(r.headers[.contentType] == "application/pdf")
+                #expect(r.body.bytes == pdf)
+            }
+            try await client.execute(uri: uri, method: .get, headers: [.accept: "application/octet-stream"]) { r in
+                #expect(r.headers[.contentType] == "application/octet-stream")
+                #expect(r.body.bytes == pdf + [0])
+            }
+            try await client.execute(uri: uri, method: .get, headers: [.accept: "video/mp4"]) { r in
+                #expect(r.status == .notAcceptable)
+            }
+        }
+    }
+
     @Test("bad input: traversal in a path, wrong STOW type, truncated STOW body, unknown WADO-URI parameter")
     func badInput() async throws {
         let f = try GatewayFixture()

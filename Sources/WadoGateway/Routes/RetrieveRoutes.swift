@@ -356,19 +356,29 @@ struct RetrieveRoutes: Sendable {
 
     func bulkData(_ request: Request, _ scope: Scope, path: [String]) async throws -> Response {
         let tagPath = try Self.tagPath(path)
-        // PS3.18 §8.7.3.5 (bulk data media types): a multipart/related body of one
-        // application/octet-stream part, or that part alone when the client asks for
-        // application/octet-stream itself (OHIF's `singlepart: 'bulkdata'`); the best range decides.
         let ranges = try MediaRange.parseAccept(acceptValue(request))
-        guard let chosen = ranges.first(where: { $0.quality > 0 && $0.acceptsParts(of: "application/octet-stream") }) else {
-            throw DicomWebError.notAcceptable("bulk data is available as application/octet-stream, alone or in multipart/related")
-        }
-        let singlePart = chosen.type == "application/octet-stream"
         let instance = try await self.instance(scope)
         let file = try await ObjectReader.dataSet(instance, in: archive)
         guard let element = Self.element(at: tagPath, in: file.dataSet) else {
             throw DicomWebError.notFound("instance \(instance.sopInstanceUID) has no \(tagPath)")
         }
+        // PS3.18 §8.7.3.5 (bulk data media types): a multipart/related body of one
+        // application/octet-stream part, or that part alone when the client asks for
+        // application/octet-stream itself (OHIF's `singlepart: 'bulkdata'`). An Encapsulated
+        // Document (a PDF, CDA, STL…; PS3.3 §C.24.2) also comes alone in its own media type, MIME
+        // Type of Encapsulated Document (0042,0012), when that is asked for (a viewer's
+        // `singlepart: 'pdf'`, `?accept=application/pdf`). The best range decides.
+        let documentType: String? = tagPath.sequence.isEmpty && tagPath.tag == .encapsulatedDocument
+            ? (file.dataSet.string(.mimeTypeOfEncapsulatedDocument)?.trimmingCharacters(in: .whitespaces).lowercased() ?? "application/pdf")
+            : nil
+        let offered = ["application/octet-stream"] + (documentType.map { [$0] } ?? [])
+        guard let chosen = ranges.first(where: { r in r.quality > 0 && offered.contains { r.acceptsParts(of: $0) } }) else {
+            throw DicomWebError.notAcceptable("this bulk data is available as " + offered.joined(separator: " or ")
+                                              + ", alone or in multipart/related")
+        }
+        // The type of the single part, when one is asked for by its own media type.
+        let singlePart: String? = chosen.type == "application/octet-stream" ? chosen.type
+            : (documentType != nil && chosen.type == documentType ? documentType : nil)
         let bytes: [UInt8]
         switch element.value {
         case .bytes(let b): bytes = b
@@ -380,9 +390,15 @@ struct RetrieveRoutes: Sendable {
             throw DicomWebError.badRequest("\(tagPath) is a sequence or encapsulated Pixel Data; ask for its frames")
         }
         var headers = HTTPFields()
-        if singlePart {
-            headers[.contentType] = "application/octet-stream"
-            return ByteRange.response(request, body: ByteBuffer(bytes: bytes), headers: headers)
+        if let singlePart {
+            headers[.contentType] = singlePart
+            var body = bytes
+            // A document of odd length was padded to even (PS3.5 §7.1); Encapsulated Document
+            // Length (0042,0015), when present, is its length without the pad.
+            if singlePart == documentType, let n = file.dataSet.int(.encapsulatedDocumentLength), n >= 0, n < body.count {
+                body.removeLast(body.count - n)
+            }
+            return ByteRange.response(request, body: ByteBuffer(bytes: body), headers: headers)
         }
         let boundary = Multipart.newBoundary()
         headers[.contentType] = "multipart/related; type=\"application/octet-stream\"; boundary=\(boundary)"
