@@ -151,6 +151,10 @@ public struct RLECodec: PixelCodec {
         let capacity = 64 + segments * (d.rows * rowBound + 1)
         var offsets: [Int] = []
         var plane = RLECodec.scratchPlane(pixels)
+        // Checked before each row is written, so that the buffer can never be overrun: a row
+        // takes at most `columns + ⌈columns / 128⌉` bytes, and the pad byte 1 more per segment.
+        let rowWorst = d.columns + (d.columns + 127) / 128
+        var overrun = false
         let out = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
             guard let base = buffer.baseAddress else { initialized = 0; return }
             base.initialize(repeating: 0, count: 64)
@@ -174,14 +178,15 @@ public struct RLECodec: PixelCodec {
                 offsets.append(o)
                 plane.withUnsafeBufferPointer { planeBuf in
                     for row in 0..<d.rows {
+                        guard o + rowWorst + 1 <= capacity else { overrun = true; return }
                         o = RLECodec.packBits(planeBuf, from: row * d.columns, count: d.columns, into: base, at: o)
                     }
                 }
+                if overrun { break }
                 if o % 2 == 1 {
                     base[o] = 0
                     o += 1
                 }
-                precondition(o <= capacity, "RLE encode wrote past its worst case")
             }
             func putLong(_ v: Int, at i: Int) {
                 base[i] = UInt8(v & 0xFF); base[i + 1] = UInt8((v >> 8) & 0xFF)
@@ -191,6 +196,8 @@ public struct RLECodec: PixelCodec {
             for (i, start) in offsets.enumerated() { putLong(start, at: 4 * (i + 1)) }
             initialized = o
         }
+        // Cannot happen while the bound above is right; a wrong bound is reported, not written past.
+        if overrun { throw CodecError(.failed, "RLE encode: the worst-case buffer bound was too small (\(capacity) bytes)") }
         return EncodedFrame(codestream: out, photometricInterpretation: d.photometricInterpretation)
     }
 
