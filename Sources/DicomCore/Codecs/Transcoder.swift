@@ -175,7 +175,7 @@ public enum Transcoder {
                 // kept as is, each would pin that much heap and push the next frame's buffers
                 // onto fresh pages. An exact copy frees it for the next frame.
                 if encoded.codestream.capacity > encoded.codestream.count + encoded.codestream.count / 2 {
-                    encoded.codestream = exactCopy(encoded.codestream)
+                    encoded.codestream = Array(encoded.codestream[...])   // a new buffer of their size
                 }
                 fragments.append(.bytes(encoded.codestream))
                 photometric = encoded.photometricInterpretation
@@ -201,16 +201,6 @@ public enum Transcoder {
         out.fileMetaInformation[.transferSyntaxUID] = .uid(.transferSyntaxUID, target.uid)
         do { return Plan(file: try out.normalized(), nativeFrames: nativeFrames) } catch {
             throw CodecError(.failed, "cannot write \(target.name): \(error)")
-        }
-    }
-
-    /// `bytes` in a buffer of exactly their size.
-    static func exactCopy(_ bytes: [UInt8]) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, initialized in
-            bytes.withUnsafeBufferPointer { src in
-                if let s = src.baseAddress, let d = buffer.baseAddress { d.initialize(from: s, count: src.count) }
-            }
-            initialized = bytes.count
         }
     }
 

@@ -211,19 +211,22 @@ struct StoredValues {
         }
 
         /// The stored value of a 16-bit word in 32-bit arithmetic without a branch, so that the
-        /// loops below vectorise: the Bits Stored bits at High Bit, moved to the top of 32 bits
-        /// and back with an arithmetic shift, which sign-extends them when the pixels are signed.
+        /// loops below vectorise: the Bits Stored bits at High Bit, moved up to bit 31 (`spread`
+        /// places) and back. Signed pixels come back with an arithmetic shift, which sign-extends;
+        /// unsigned ones with a logical shift, which clears what lay above the stored bits.
         @inline(__always)
-        private static func value16(_ word: UInt16, shift: UInt16, up: Int32, down: Int32) -> Int32 {
-            (Int32(word >> shift) &<< up) &>> down
+        private static func signed16(_ word: UInt16, shift: UInt16, spread: Int32) -> Int32 {
+            (Int32(word >> shift) &<< spread) &>> spread
         }
 
-        /// `up`/`down` of `value16` for this layout: up moves the top stored bit to bit 31; down
-        /// brings it back, sign-extending for signed pixels (unsigned: the mask's work, no sign).
-        private var shifts16: (shift: UInt16, up: Int32, down: Int32) {
-            let bits = Int32(mask.nonzeroBitCount)
-            let up = 32 - bits
-            return (UInt16(truncatingIfNeeded: shift), up, up)
+        @inline(__always)
+        private static func unsigned16(_ word: UInt16, shift: UInt16, spread: Int32) -> Int32 {
+            Int32(bitPattern: (UInt32(word >> shift) &<< UInt32(spread)) &>> UInt32(spread))
+        }
+
+        /// `shift` and `spread` of the two functions above for this layout.
+        private var shifts16: (shift: UInt16, spread: Int32) {
+            (UInt16(truncatingIfNeeded: shift), 32 - Int32(mask.nonzeroBitCount))
         }
 
         /// Runs `body` over the first `count` 16-bit words of `bytes`, aligned when the array's
@@ -243,20 +246,19 @@ struct StoredValues {
         /// The smallest and largest stored values of the first `count` 16-bit samples of `bytes`
         /// (the common CT/MR case: one tight loop instead of a closure per sample).
         func range16(_ bytes: [UInt8], count: Int) -> (Int64, Int64) {
-            let (shift, up, down) = shifts16
+            let (shift, spread) = shifts16
             let signed = signBit != 0
             return words(bytes, count: count) { w -> (Int64, Int64) in
                 var lo = Int32.max, hi = Int32.min
                 if signed {
                     for i in 0..<count {
-                        let v = Self.value16(UInt16(littleEndian: w[i]), shift: shift, up: up, down: down)
+                        let v = Self.signed16(UInt16(littleEndian: w[i]), shift: shift, spread: spread)
                         lo = Swift.min(lo, v)
                         hi = Swift.max(hi, v)
                     }
                 } else {
-                    // Unsigned: a logical shift back (no sign), the same bits.
                     for i in 0..<count {
-                        let v = Int32(bitPattern: (UInt32(UInt16(littleEndian: w[i]) >> shift) &<< UInt32(up)) &>> UInt32(down))
+                        let v = Self.unsigned16(UInt16(littleEndian: w[i]), shift: shift, spread: spread)
                         lo = Swift.min(lo, v)
                         hi = Swift.max(hi, v)
                     }
@@ -268,17 +270,17 @@ struct StoredValues {
         /// `out[i] = table[storedValue(i) - base]` for the first `count` 16-bit samples; every stored
         /// value lies in `base ..< base + table.count` (the caller measured the range with `range16`).
         func lookup16<T>(_ bytes: [UInt8], count: Int, base: Int64, table: UnsafeBufferPointer<T>, into out: UnsafeMutableBufferPointer<T>) {
-            let (shift, up, down) = shifts16
+            let (shift, spread) = shifts16
             let signed = signBit != 0
             let b = Int32(truncatingIfNeeded: base)
             words(bytes, count: count) { w in
                 if signed {
                     for i in 0..<count {
-                        out[i] = table[Int(Self.value16(UInt16(littleEndian: w[i]), shift: shift, up: up, down: down) &- b)]
+                        out[i] = table[Int(Self.signed16(UInt16(littleEndian: w[i]), shift: shift, spread: spread) &- b)]
                     }
                 } else {
                     for i in 0..<count {
-                        let v = Int32(bitPattern: (UInt32(UInt16(littleEndian: w[i]) >> shift) &<< UInt32(up)) &>> UInt32(down))
+                        let v = Self.unsigned16(UInt16(littleEndian: w[i]), shift: shift, spread: spread)
                         out[i] = table[Int(v &- b)]
                     }
                 }

@@ -161,21 +161,8 @@ struct WADOURIRoutes: Sendable {
 
     /// 403 when the instance says its pixels carry burned-in text (PS3.15 §E.3.1 not applied here).
     func refuseBurnedIn(_ instance: IndexedInstance) async throws {
-        let archive = gateway.archive
-        let burnedIn: Bool
-        do {
-            burnedIn = try await BlockingIO.run { () throws(ArchiveError) -> Bool in
-                let source = try archive.store.open(instance.objectPath)
-                do {
-                    let file = try DicomFile.read(source: source, options: .headersOnly)
-                    return file.dataSet.string(.burnedInAnnotation)?.uppercased() == "YES"
-                } catch {
-                    throw ArchiveError.unreadable("instance \(instance.sopInstanceUID): \(error)")
-                }
-            }
-        } catch {
-            throw DicomWebError.archive(error)
-        }
+        let header = try await ObjectReader.dataSet(instance, in: gateway.archive)
+        let burnedIn = header.dataSet.string(.burnedInAnnotation)?.uppercased() == "YES"
         if burnedIn {
             throw DicomWebError(.forbidden, "anonymize=yes refused: \(DeidentificationError.burnedInAnnotation) (PS3.18 §9.4.1)")
         }
