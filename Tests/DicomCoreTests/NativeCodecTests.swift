@@ -182,6 +182,42 @@ struct NativeCodecTests {
         }
     }
 
+    @Test("JPEG Lossless: the several-samples-per-lookup loops decode every row width and mix of short and long codes")
+    func jpegMultiSampleLookups() throws {
+        // A random walk whose steps are mostly 0 or ±1 (two or three samples per 12-bit lookup),
+        // sometimes large (a code that does not fit), at widths around the loops' three-sample step.
+        var state: UInt64 = 0x2545F4914F6CDD1D
+        for bitsAllocated in [8, 16] {
+            for samples in [1, 3] {
+                for columns in 1...9 {
+                    let rows = 6
+                    let max = bitsAllocated == 8 ? 255 : 4095
+                    var values = [Int](repeating: 0, count: rows * columns * samples)
+                    var level = [Int](repeating: max / 2, count: samples)
+                    for i in values.indices {
+                        state = state &* 6364136223846793005 &+ 1442695040888963407
+                        let r = Int(state >> 33)
+                        let k = i % samples
+                        level[k] += r % 16 == 0 ? (r >> 8) % (max / 2) - max / 4 : (r >> 8) % 3 - 1
+                        level[k] = Swift.max(0, Swift.min(max, level[k]))
+                        values[i] = level[k]
+                    }
+                    let d = FrameDescriptor(rows: rows, columns: columns, samplesPerPixel: samples, bitsAllocated: bitsAllocated,
+                                            bitsStored: bitsAllocated == 8 ? 8 : 12, highBit: bitsAllocated == 8 ? 7 : 11,
+                                            isSigned: false, planarConfiguration: 0,
+                                            photometricInterpretation: samples == 3 ? "RGB" : "MONOCHROME2")
+                    let bytes = bitsAllocated == 8 ? values.map { UInt8($0) }
+                        : values.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+                    let codec = JPEGLosslessCodec()
+                    let encoded = try codec.encode(DecodedFrame(bytes: bytes, descriptor: d),
+                                                   syntax: JPEGLosslessCodec.selectionValue1UID, options: .lossless)
+                    let back = try codec.decode(encoded.codestream, descriptor: d, syntax: JPEGLosslessCodec.selectionValue1UID)
+                    #expect(back.bytes == bytes, "\(columns)×\(rows)×\(samples), \(bitsAllocated) bits")
+                }
+            }
+        }
+    }
+
     @Test("JPEG Lossless decodes predictors 1–7, point transforms and restart intervals")
     func predictorsPointTransformRestarts() throws {
         for s in [Self.synthetic[3], Self.synthetic[6], Self.synthetic[9], Self.synthetic[1]] {

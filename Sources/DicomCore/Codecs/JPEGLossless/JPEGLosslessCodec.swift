@@ -28,7 +28,12 @@ public struct JPEGLosslessCodec: PixelCodec {
     /// - Throws: `.corrupt` for a bad stream, `.badDescriptor` when its size, components or
     ///   precision disagree with `descriptor`, `.unsupported` for other JPEG processes.
     public func decode(_ codestream: [UInt8], descriptor d: FrameDescriptor, syntax: String) throws(CodecError) -> DecodedFrame {
-        let image = try JPEGLosslessDecoder.decode(codestream, expected: (d.rows, d.columns, d.samplesPerPixel))
+        // Samples are decoded straight into the native frame's layout: a byte each for Bits
+        // Allocated 8, else two in host order (little endian, as the native frame wants).
+        let expected = (d.rows, d.columns, d.samplesPerPixel)
+        let image = d.bitsAllocated == 8
+            ? try JPEGLosslessDecoder.decode(codestream, expected: expected, as: UInt8.self)
+            : try JPEGLosslessDecoder.decode(codestream, expected: expected, as: UInt16.self)
         guard image.rows == d.rows, image.columns == d.columns else {
             throw CodecError(.badDescriptor, "JPEG image is \(image.columns)×\(image.rows), the data set says \(d.columns)×\(d.rows)")
         }
@@ -40,27 +45,15 @@ public struct JPEGLosslessCodec: PixelCodec {
         }
         var outDescriptor = d
         outDescriptor.planarConfiguration = 0
-        let count = image.samples.count
-        if d.bitsAllocated == 8 {
-            var bytes = [UInt8](repeating: 0, count: count)
-            image.samples.withUnsafeBufferPointer { s in
-                bytes.withUnsafeMutableBufferPointer { b in
-                    for i in 0..<count { b[i] = UInt8(truncatingIfNeeded: s[i]) }
-                }
-            }
-            return DecodedFrame(bytes: bytes, descriptor: outDescriptor)
-        }
-        var bytes = [UInt8](repeating: 0, count: count * 2)
-        image.samples.withUnsafeBufferPointer { s in
-            bytes.withUnsafeMutableBufferPointer { b in
-                for i in 0..<count {
-                    let v = s[i].littleEndian
-                    b[2 * i] = UInt8(truncatingIfNeeded: v)
-                    b[2 * i + 1] = UInt8(truncatingIfNeeded: v >> 8)
-                }
-            }
+        #if _endian(big)
+        var bytes = image.bytes
+        if d.bitsAllocated == 16 {
+            for i in stride(from: 0, to: bytes.count - 1, by: 2) { bytes.swapAt(i, i + 1) }
         }
         return DecodedFrame(bytes: bytes, descriptor: outDescriptor)
+        #else
+        return DecodedFrame(bytes: image.bytes, descriptor: outDescriptor)
+        #endif
     }
 
     /// Encodes one native frame with selection value 1 and precision = Bits Stored (at least 2).

@@ -2,9 +2,11 @@
 // JPEG Lossless, Non-Hierarchical (Process 14) 1.2.840.10008.1.2.4.57 (any predictor) and its
 // First-Order Prediction form 1.2.840.10008.1.2.4.70 (selection value 1), PS3.5 §8.2.1 and §A.4.1.
 //
-// The decoder keeps the entropy-coded bits in a 64-bit register refilled a byte at a time
-// (removing stuffed zero bytes, T.81 §F.1.2.3), decodes Huffman codes of up to 10 bits with one
-// table lookup, and works on unsafe buffers in the sample loop: no per-bit function calls.
+// The decoder keeps the entropy-coded bits in a 64-bit register refilled eight bytes at a time
+// (a byte at a time around 0xFF, removing stuffed zero bytes, T.81 §F.1.2.3), decodes up to three
+// samples (code and extra bits) with one lookup of the next 12 bits for predictor 1 without
+// restarts, and works on unsafe buffers in the sample loop: no per-bit function calls. Samples
+// are written at the width of the native frame (8 or 16 bits), so no second pass narrows them.
 
 /// One frame component (T.81 §B.2.2).
 struct JPEGComponent {
@@ -21,20 +23,37 @@ struct JPEGLosslessDecoder {
         var rows: Int
         var columns: Int
         var components: Int
-        var samples: [UInt16]
+        /// The samples in host byte order, `MemoryLayout<Sample>.size` bytes each: for one-byte
+        /// samples the native frame as it is, for two-byte samples (on a little-endian host) too.
+        var bytes: [UInt8]
+
+        /// The samples as 16-bit values, whatever their stored width.
+        var samples: [UInt16] {
+            let width = bytes.count / max(1, rows * columns * components)
+            if width == 1 { return bytes.map { UInt16($0) } }
+            return bytes.withUnsafeBytes { raw in (0..<(bytes.count / 2)).map { raw.load(fromByteOffset: 2 * $0, as: UInt16.self) } }
+        }
     }
 
-    /// Decodes `data` (SOI … EOI).
+    /// Decodes `data` (SOI … EOI) to 16-bit samples.
+    static func decode(_ data: [UInt8], expected: (rows: Int, columns: Int, components: Int)? = nil) throws(CodecError) -> Image {
+        try decode(data, expected: expected, as: UInt16.self)
+    }
+
+    /// Decodes `data` (SOI … EOI) to samples of type `Sample` (`UInt8` for precisions up to 8).
     /// - Parameters:
     ///   - expected: rows, columns and components the caller expects; checked at the frame header,
     ///     before the samples are allocated.
     /// - Throws: `.corrupt` for a malformed or truncated codestream, `.unsupported` for other JPEG
-    ///   processes, `.badDescriptor` when the frame header disagrees with `expected`.
-    static func decode(_ data: [UInt8], expected: (rows: Int, columns: Int, components: Int)? = nil) throws(CodecError) -> Image {
+    ///   processes, `.badDescriptor` when the frame header disagrees with `expected` or its
+    ///   precision does not fit in `Sample`.
+    static func decode<Sample: FixedWidthInteger & UnsignedInteger>(
+        _ data: [UInt8], expected: (rows: Int, columns: Int, components: Int)?, as: Sample.Type
+    ) throws(CodecError) -> Image {
         var result: Result<Image, CodecError> = .failure(CodecError(.corrupt, "JPEG: empty"))
         data.withUnsafeBufferPointer { buf in
             do throws(CodecError) {
-                result = .success(try decode(buffer: buf, expected: expected))
+                result = .success(try decode(buffer: buf, expected: expected, as: Sample.self))
             } catch {
                 result = .failure(error)
             }
@@ -42,8 +61,9 @@ struct JPEGLosslessDecoder {
         return try result.get()
     }
 
-    static func decode(buffer data: UnsafeBufferPointer<UInt8>,
-                       expected: (rows: Int, columns: Int, components: Int)?) throws(CodecError) -> Image {
+    static func decode<Sample: FixedWidthInteger & UnsignedInteger>(
+        buffer data: UnsafeBufferPointer<UInt8>, expected: (rows: Int, columns: Int, components: Int)?, as: Sample.Type
+    ) throws(CodecError) -> Image {
         let n = data.count
         guard n >= 4, data[0] == 0xFF, data[1] == 0xD8 else { throw CodecError(.corrupt, "JPEG: no SOI marker") }
         var pos = 2
@@ -51,7 +71,7 @@ struct JPEGLosslessDecoder {
         var restartInterval = 0
         var precision = 0, rows = 0, columns = 0
         var components: [JPEGComponent] = []
-        var samples: [UInt16] = []
+        var samples: [UInt8] = []
         var scans = 0
         var sawFrame = false
 
@@ -84,6 +104,9 @@ struct JPEGLosslessDecoder {
                 columns = be16(segment + 3)
                 let nf = Int(data[segment + 5])
                 guard (2...16).contains(precision) else { throw CodecError(.unsupported, "JPEG: sample precision \(precision)") }
+                guard precision <= Sample.bitWidth else {
+                    throw CodecError(.badDescriptor, "JPEG precision \(precision) exceeds Bits Allocated \(Sample.bitWidth)")
+                }
                 guard rows > 0, columns > 0 else { throw CodecError(.unsupported, "JPEG: \(rows)×\(columns) image (DNL not supported)") }
                 guard (1...4).contains(nf), length == 8 + 3 * nf else { throw CodecError(.corrupt, "JPEG: \(nf) components in SOF3") }
                 if let e = expected, e.rows != rows || e.columns != columns || e.components != nf {
@@ -99,7 +122,7 @@ struct JPEGLosslessDecoder {
                     components.append(comp)
                 }
                 guard rows * columns * nf <= 1 << 30 else { throw CodecError(.unsupported, "JPEG: image too large") }
-                samples = [UInt16](repeating: 0, count: rows * columns * nf)
+                samples = [UInt8](repeating: 0, count: rows * columns * nf * MemoryLayout<Sample>.size)
             case 0xC0...0xCF where marker != 0xC4 && marker != 0xC8 && marker != 0xCC:
                 throw CodecError(.unsupported, String(format: "JPEG: SOF%d is not the lossless process 14", Int(marker - 0xC0)))
             case 0xC4:  // DHT (T.81 §B.2.4.2)
@@ -142,9 +165,17 @@ struct JPEGLosslessDecoder {
                 pos = segmentEnd
                 let scan = Scan(precision: precision, pointTransform: pointTransform, predictor: predictor, rows: rows,
                                 columns: columns, stride: components.count, restartInterval: restartInterval)
-                pos = try samples.withUnsafeMutableBufferPointer { out throws(CodecError) in
-                    try scan.decode(data, from: pos, components: scanComponents, into: out)
+                let scanStart = pos
+                let scanned = samples.withUnsafeMutableBytes { raw in
+                    raw.withMemoryRebound(to: Sample.self) { out -> Result<Int, CodecError> in
+                        do throws(CodecError) {
+                            return .success(try scan.decode(data, from: scanStart, components: scanComponents, into: out))
+                        } catch {
+                            return .failure(error)
+                        }
+                    }
                 }
+                pos = try scanned.get()
                 scans += 1
                 continue
             default:
@@ -153,7 +184,7 @@ struct JPEGLosslessDecoder {
             pos = segmentEnd
         }
         guard sawFrame, scans > 0 else { throw CodecError(.corrupt, "JPEG: no frame or no scan") }
-        return Image(precision: precision, rows: rows, columns: columns, components: components.count, samples: samples)
+        return Image(precision: precision, rows: rows, columns: columns, components: components.count, bytes: samples)
     }
 }
 
@@ -350,11 +381,67 @@ struct Scan {
         }
     }
 
+    /// Fills a 2^12-entry table that decodes up to three successive samples with one lookup; the
+    /// samples' tables are `sequence[0]`, `[1]`, `[2]` (combined tables of `buildCombined`). Entry:
+    /// bits 0–15, 16–31, 32–47 the differences (modulo 2^16; 0 for samples not decoded), bits
+    /// 48–55 the bits they take together, bits 56–63 how many samples (0 when the first sample's
+    /// code and extra bits do not fit in 12 bits). With an 8-bit image's typical 2–3 bits per
+    /// sample, most lookups decode two or three samples: one table load per lookup instead of one
+    /// per sample shortens the loop's dependency chain (load, length, shift, load).
+    static func buildMulti(_ sequence: [UnsafePointer<UInt32>], into table: UnsafeMutablePointer<UInt64>) {
+        let width = combinedBits
+        for peek in 0..<(1 << width) {
+            var used = 0
+            var n = 0
+            var entry: UInt64 = 0
+            while n < min(3, sequence.count) {
+                let window = (peek << used) & ((1 << width) - 1)
+                let single = sequence[n][window]
+                guard single & complete != 0 else { break }
+                let length = Int(single >> 16) & 31
+                guard used + length <= width else { break }
+                entry |= UInt64(single & 0xFFFF) << UInt64(16 * n)
+                used += length
+                n += 1
+            }
+            table[peek] = entry | UInt64(used) << 48 | UInt64(n) << 56
+        }
+    }
+
+    /// One difference with the bit register in the caller's locals: the combined table when code
+    /// and extra bits fit in its 12 bits, else the reader's general path.
+    @inline(__always)
+    static func nextDifference(_ combined: UnsafePointer<UInt32>, _ table: HuffmanLookup,
+                               _ bits: inout UInt64, _ count: inout Int, _ reader: inout JPEGBitReader) -> Int32 {
+        if count < 32 {
+            reader.buffer = bits
+            reader.count = count
+            reader.fill()
+            bits = reader.buffer
+            count = reader.count
+        }
+        let entry = combined[Int(truncatingIfNeeded: bits &>> UInt64(64 - combinedBits))]
+        if entry & complete != 0 {
+            let length = Int(truncatingIfNeeded: entry &>> 16) & 31
+            bits = bits &<< UInt64(length)
+            count = count &- length
+            return Int32(truncatingIfNeeded: entry & 0xFFFF)
+        }
+        reader.buffer = bits
+        reader.count = count
+        let diff = reader.difference(table)
+        bits = reader.buffer
+        count = reader.count
+        return diff
+    }
+
     /// Decodes the scan starting at `start` (just after SOS) into the components' places in
     /// `out` and returns the position of the marker that follows it.
-    func decode(_ data: UnsafeBufferPointer<UInt8>, from start: Int,
-                components: [(index: Int, table: JPEGHuffmanDecodingTable)],
-                into out: UnsafeMutableBufferPointer<UInt16>) throws(CodecError) -> Int {
+    func decode<Sample: FixedWidthInteger & UnsignedInteger>(
+        _ data: UnsafeBufferPointer<UInt8>, from start: Int,
+        components: [(index: Int, table: JPEGHuffmanDecodingTable)],
+        into out: UnsafeMutableBufferPointer<Sample>
+    ) throws(CodecError) -> Int {
         guard let dataBase = data.baseAddress else { throw CodecError(.corrupt, "JPEG: empty") }
         var reader = JPEGBitReader(dataBase, count: data.count, at: start)
         let ncomp = components.count
@@ -399,11 +486,18 @@ struct Scan {
                                        valueCount: min(t.values.count, 256))
             offsets[k] = c.index
         }
-        // One component, predictor 1, no restarts (most DICOM JPEG Lossless): a 12-bit lookahead
-        // that gives code and extra bits together when both fit (libjpeg-turbo's trick).
+        // A 12-bit lookahead that gives code and extra bits together when both fit (libjpeg-turbo's trick).
         let combined = UnsafeMutablePointer<UInt32>.allocate(capacity: ncomp << Scan.combinedBits)
         defer { combined.deallocate() }
         for (k, c) in components.enumerated() { Scan.buildCombined(c.table, into: combined + (k << Scan.combinedBits)) }
+        // For the two hot loops below: up to three samples per lookup, of one component's table
+        // (one component) or of the three components' tables in turn (three interleaved).
+        let multi = UnsafeMutablePointer<UInt64>.allocate(capacity: 1 << Scan.combinedBits)
+        defer { multi.deallocate() }
+        if predictor == 1 && restartInterval == 0 && (ncomp == 1 || ncomp == 3) {
+            let tables = (0..<3).map { UnsafePointer(combined + ((ncomp == 1 ? 0 : $0) << Scan.combinedBits)) }
+            Scan.buildMulti(tables, into: multi)
+        }
 
         var restartsLeft = restartInterval > 0 ? restartInterval : Int.max
         var nextRestart = 0
@@ -418,17 +512,18 @@ struct Scan {
                 // No restarts, not the first row: column 0 is predicted from above, then the predictor.
                 for k in 0..<ncomp {
                     let o = base + rowBase + offsets[k]
-                    o.pointee = UInt16(truncatingIfNeeded: (Int32(o[-rowStride]) + reader.difference(lookups[k])) & mask)
+                    o.pointee = Sample(truncatingIfNeeded: (Int32(o[-rowStride]) + reader.difference(lookups[k])) & mask)
                 }
                 if ncomp == 1 && predictor == 1 {
-                    // The hot loop: the bit register in locals, one lookup for most samples.
+                    // The hot loop: the bit register in locals, one lookup for up to three samples.
                     let table = lookups[0]
-                    var p = base + rowBase + offsets[0]
-                    var prev = Int32(p.pointee)
+                    let single = UnsafePointer(combined)
+                    let row0 = base + rowBase + offsets[0]
+                    var prev = Int32(row0.pointee)
                     var bits = reader.buffer
                     var count = reader.count
-                    let end = p + (columns - 1) * stride
-                    while p < end {
+                    var col = 1
+                    while col + 3 <= columns {
                         if count < 32 {
                             reader.buffer = bits
                             reader.count = count
@@ -436,23 +531,73 @@ struct Scan {
                             bits = reader.buffer
                             count = reader.count
                         }
-                        let entry = combined[Int(truncatingIfNeeded: bits &>> UInt64(64 - Scan.combinedBits))]
-                        let diff: Int32
-                        if entry & Scan.complete != 0 {
-                            let length = Int(truncatingIfNeeded: entry &>> 16) & 31
-                            bits = bits &<< UInt64(length)
-                            count = count &- length
-                            diff = Int32(truncatingIfNeeded: entry & 0xFFFF)
-                        } else {
+                        let entry = multi[Int(truncatingIfNeeded: bits &>> UInt64(64 - Scan.combinedBits))]
+                        let n = Int(truncatingIfNeeded: entry &>> 56)
+                        if n == 0 {
+                            prev = (prev &+ Scan.nextDifference(single, table, &bits, &count, &reader)) & mask
+                            row0[col * stride] = Sample(truncatingIfNeeded: prev)
+                            col += 1
+                            continue
+                        }
+                        let length = Int(truncatingIfNeeded: entry &>> 48) & 0xFF
+                        bits = bits &<< UInt64(length)
+                        count = count &- length
+                        // Differences past the n-th are 0: all three are written (those past the
+                        // n-th are rewritten by the next lookup) and the third is the n-th sample.
+                        let s1 = (prev &+ Int32(truncatingIfNeeded: entry & 0xFFFF)) & mask
+                        let s2 = (s1 &+ Int32(truncatingIfNeeded: (entry &>> 16) & 0xFFFF)) & mask
+                        let s3 = (s2 &+ Int32(truncatingIfNeeded: (entry &>> 32) & 0xFFFF)) & mask
+                        let o = row0 + col * stride
+                        o[0] = Sample(truncatingIfNeeded: s1)
+                        o[stride] = Sample(truncatingIfNeeded: s2)
+                        o[2 * stride] = Sample(truncatingIfNeeded: s3)
+                        prev = s3
+                        col += n
+                    }
+                    while col < columns {
+                        prev = (prev &+ Scan.nextDifference(single, table, &bits, &count, &reader)) & mask
+                        row0[col * stride] = Sample(truncatingIfNeeded: prev)
+                        col += 1
+                    }
+                    reader.buffer = bits
+                    reader.count = count
+                } else if ncomp == 3 && predictor == 1 && stride == 3 && offsets[0] == 0 && offsets[1] == 1 && offsets[2] == 2 {
+                    // Three interleaved components in frame order (RGB, YBR): the hot loop unrolled,
+                    // each component's running prediction in a register.
+                    var bits = reader.buffer
+                    var count = reader.count
+                    let row0 = base + rowBase
+                    var a0 = Int32(row0[0]), a1 = Int32(row0[1]), a2 = Int32(row0[2])
+                    let t0 = UnsafePointer(combined), t1 = t0 + (1 << Scan.combinedBits), t2 = t0 + (2 << Scan.combinedBits)
+                    let l0 = lookups[0], l1 = lookups[1], l2 = lookups[2]
+                    var pixel = row0 + 3
+                    let end = row0 + columns * 3
+                    while pixel < end {
+                        if count < 32 {
                             reader.buffer = bits
                             reader.count = count
-                            diff = reader.difference(table)
+                            reader.fill()
                             bits = reader.buffer
                             count = reader.count
                         }
-                        prev = (prev &+ diff) & mask
-                        p += stride
-                        p.pointee = UInt16(truncatingIfNeeded: prev)
+                        // Most pixels: the whole pixel from one lookup; else the rest one by one.
+                        let entry = multi[Int(truncatingIfNeeded: bits &>> UInt64(64 - Scan.combinedBits))]
+                        let n = Int(truncatingIfNeeded: entry &>> 56)
+                        let length = Int(truncatingIfNeeded: entry &>> 48) & 0xFF
+                        bits = bits &<< UInt64(length)
+                        count = count &- length
+                        a0 = (a0 &+ Int32(truncatingIfNeeded: entry & 0xFFFF)) & mask
+                        a1 = (a1 &+ Int32(truncatingIfNeeded: (entry &>> 16) & 0xFFFF)) & mask
+                        a2 = (a2 &+ Int32(truncatingIfNeeded: (entry &>> 32) & 0xFFFF)) & mask
+                        if n < 3 {
+                            if n < 1 { a0 = (a0 &+ Scan.nextDifference(t0, l0, &bits, &count, &reader)) & mask }
+                            if n < 2 { a1 = (a1 &+ Scan.nextDifference(t1, l1, &bits, &count, &reader)) & mask }
+                            a2 = (a2 &+ Scan.nextDifference(t2, l2, &bits, &count, &reader)) & mask
+                        }
+                        pixel[0] = Sample(truncatingIfNeeded: a0)
+                        pixel[1] = Sample(truncatingIfNeeded: a1)
+                        pixel[2] = Sample(truncatingIfNeeded: a2)
+                        pixel += 3
                     }
                     reader.buffer = bits
                     reader.count = count
@@ -486,7 +631,7 @@ struct Scan {
                                 count = reader.count
                             }
                             let o = pixel + offsets[k]
-                            o.pointee = UInt16(truncatingIfNeeded: (Int32(o[-stride]) &+ diff) & mask)
+                            o.pointee = Sample(truncatingIfNeeded: (Int32(o[-stride]) &+ diff) & mask)
                         }
                         pixel += stride
                     }
@@ -522,7 +667,7 @@ struct Scan {
                             } else {
                                 diff = reader.difference(lookups[k])
                             }
-                            o.pointee = UInt16(truncatingIfNeeded: (px &+ diff) & mask)
+                            o.pointee = Sample(truncatingIfNeeded: (px &+ diff) & mask)
                         }
                         col += 1
                     }
@@ -561,7 +706,7 @@ struct Scan {
                         default: px = (ra + rb) >> 1
                         }
                     }
-                    o.pointee = UInt16(truncatingIfNeeded: (px + reader.difference(lookups[k])) & mask)
+                    o.pointee = Sample(truncatingIfNeeded: (px + reader.difference(lookups[k])) & mask)
                 }
                 restartsLeft -= 1
             }
@@ -575,7 +720,7 @@ struct Scan {
             for k in 0..<ncomp {
                 var o = offsets[k]
                 for _ in 0..<(rows * columns) {
-                    base[o] = base[o] << UInt16(shift)
+                    base[o] = base[o] << Sample(shift)
                     o += stride
                 }
             }
