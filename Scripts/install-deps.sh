@@ -11,6 +11,7 @@ APT_PACKAGES=(
 PIP_PACKAGES=(
   "pydicom>=3,<4" pydicom-data pynetdicom dicomweb-client numpy pytest Pillow
   pylibjpeg pylibjpeg-libjpeg pylibjpeg-rle pylibjpeg-openjpeg pyjpegls
+  imageio-ffmpeg   # a static ffmpeg: conformance/dicomweb_video.py makes and decodes real video streams
 )
 
 SUDO=""
@@ -27,7 +28,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 PY=${PYTHON:-python3}
-if ! $PY -c "import pydicom, pynetdicom, dicomweb_client, data_store, pylibjpeg, libjpeg, rle, openjpeg, jpeg_ls, PIL" >/dev/null 2>&1; then
+if ! $PY -c "import pydicom, pynetdicom, dicomweb_client, data_store, pylibjpeg, libjpeg, rle, openjpeg, jpeg_ls, PIL, imageio_ffmpeg" >/dev/null 2>&1; then
   echo "install-deps: pip install ${PIP_PACKAGES[*]}"
   $PY -m pip install -q --disable-pip-version-check "${PIP_PACKAGES[@]}"
 fi

@@ -81,9 +81,10 @@ struct RenderedRoutes: Sendable {
     }
 
     func rendered(_ request: Request, _ scope: RetrieveRoutes.Scope, frames numbers: [Int]?) async throws -> Response {
+        let instance = try await retrieve.instance(scope)
+        if let response = try await singlePart(request, instance, frames: numbers) { return response }
         let format = try Self.format(retrieve.acceptValue(request))
         let (options, quality) = try Self.options(request)
-        let instance = try await retrieve.instance(scope)
         let list = numbers ?? [1]
         var images: [[UInt8]] = []
         for n in list {
@@ -106,6 +107,56 @@ struct RenderedRoutes: Sendable {
         body.writeString(Multipart.closing(boundary: boundary))
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: body))
     }
+
+    /// PS3.18 §8.7.4 (rendered media types): an instance that is not an image renders as what it
+    /// holds, single part. A video (MPEG2, MPEG-4 AVC, HEVC) as its stream in video/mpeg,
+    /// video/mp4 or video/H265, with Range requests for a browser's <video> element; an
+    /// Encapsulated Document (PDF, CDA, STL…, PS3.3 §C.24.2) as the document in its MIME type.
+    /// nil for an image instance. A frame of a video is not rendered (it would need a video
+    /// decoder): 406 with a reason.
+    func singlePart(_ request: Request, _ instance: IndexedInstance, frames numbers: [Int]?) async throws -> Response? {
+        let archive = gateway.archive
+        if let video = try await VideoStream.open(instance, in: archive) {
+            guard numbers == nil else {
+                throw DicomWebError.notAcceptable("frames of a video are not rendered; its rendered resource is the video, "
+                                                  + video.mediaTypes.joined(separator: " or "))
+            }
+            guard let type = video.negotiate(try MediaRange.parseAccept(retrieve.acceptValue(request)), octetStream: false) else {
+                throw DicomWebError.notAcceptable("this instance is a video, rendered as " + video.mediaTypes.joined(separator: " or "))
+            }
+            var headers = HTTPFields()
+            headers[.cacheControl] = "private, max-age=3600"
+            return video.singlePart(request, contentType: type, headers: headers)
+        }
+        guard instance.sopClassUID.hasPrefix(Self.encapsulatedDocumentClasses) else { return nil }
+        let file = try await ObjectReader.dataSet(instance, in: archive)
+        guard numbers == nil, let element = file.dataSet[.encapsulatedDocument] else {
+            throw DicomWebError.notAcceptable("instance \(instance.sopInstanceUID) is an Encapsulated Document with no frames; "
+                                              + "its rendered resource is the document")
+        }
+        let type = RetrieveRoutes.documentMediaType(file.dataSet)
+        let ranges = try MediaRange.parseAccept(retrieve.acceptValue(request))
+        guard ranges.contains(where: { $0.quality > 0 && $0.matches(type) }) else {
+            throw DicomWebError.notAcceptable("this instance is a document, rendered as \(type)")
+        }
+        let bytes: [UInt8]
+        switch element.value {
+        case .bytes(let b): bytes = b
+        case .bulkData(let ref):
+            do { bytes = try await BlockingIO.run { () throws(ArchiveError) -> [UInt8] in
+                do throws(DicomReadError) { return try ref.load() } catch { throw ArchiveError.io("\(error)") }
+            } } catch { throw DicomWebError.archive(error) }
+        case .sequence, .encapsulated:
+            throw DicomWebError(.internalServerError, "Encapsulated Document of \(instance.sopInstanceUID) is not a byte value")
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = type
+        headers[.cacheControl] = "private, max-age=3600"
+        return ByteRange.response(request, body: ByteBuffer(bytes: RetrieveRoutes.trimmedDocument(bytes, file.dataSet)), headers: headers)
+    }
+
+    /// Encapsulated PDF, CDA, STL, OBJ and MTL Storage share this prefix (PS3.4 Annex B.5).
+    static let encapsulatedDocumentClasses = "1.2.840.10008.5.1.4.1.1.104."
 
     /// PS3.18 §10.4.1.1.5: a small rendered image; for a series its middle instance, for a study
     /// the middle instance of its first series.

@@ -282,7 +282,11 @@ struct RetrieveRoutes: Sendable {
         let file = try await ObjectReader.dataSet(instance, in: archive)
         let base = "\(root)/studies/\(instance.studyInstanceUID)/series/\(instance.seriesInstanceUID)/instances/\(instance.sopInstanceUID)"
         let encoder = DicomJSONEncoder(bulkDataThreshold: 1024, bulkDataURI: { path, element in
-            if path.sequence.isEmpty, path.tag == .pixelData { return base + "/frames/1" + Self.frameListSuffix(file.dataSet) }
+            if path.sequence.isEmpty, path.tag == .pixelData {
+                // A video's frames are one stream (PS3.5 §8.2.5–8.2.7): its bulk data, not frames.
+                if VideoStream.mediaTypes(ofSyntax: instance.transferSyntaxUID) != nil { return base + "/bulkdata/7FE00010" }
+                return base + "/frames/1" + Self.frameListSuffix(file.dataSet)
+            }
             return base + "/bulkdata/" + path.sequence.map { "\($0.tag.jsonKey)/\($0.item)/" }.joined() + path.tag.jsonKey
         })
         do {
@@ -358,6 +362,20 @@ struct RetrieveRoutes: Sendable {
         let tagPath = try Self.tagPath(path)
         let ranges = try MediaRange.parseAccept(acceptValue(request))
         let instance = try await self.instance(scope)
+        // A video's Pixel Data (its BulkDataURI in the metadata): the stream, alone in a video
+        // media type or application/octet-stream, or as the one part of multipart/related.
+        if tagPath.sequence.isEmpty, tagPath.tag == .pixelData, let video = try await VideoStream.open(instance, in: archive) {
+            if let single = video.negotiate(ranges, octetStream: true) {
+                return video.singlePart(request, contentType: single)
+            }
+            let offered = video.mediaTypes + ["application/octet-stream"]
+            guard let range = ranges.first(where: { r in r.quality > 0 && offered.contains { r.acceptsParts(of: $0) } }),
+                  let part = offered.first(where: { range.acceptsParts(of: $0) }) else {
+                throw DicomWebError.notAcceptable("this video is available as " + offered.joined(separator: " or ")
+                                                  + ", alone or in multipart/related")
+            }
+            return video.multipart(contentType: part == "application/octet-stream" ? part : "\(part); transfer-syntax=\(instance.transferSyntaxUID)")
+        }
         let file = try await ObjectReader.dataSet(instance, in: archive)
         guard let element = Self.element(at: tagPath, in: file.dataSet) else {
             throw DicomWebError.notFound("instance \(instance.sopInstanceUID) has no \(tagPath)")
@@ -369,8 +387,7 @@ struct RetrieveRoutes: Sendable {
         // Type of Encapsulated Document (0042,0012), when that is asked for (a viewer's
         // `singlepart: 'pdf'`, `?accept=application/pdf`). The best range decides.
         let documentType: String? = tagPath.sequence.isEmpty && tagPath.tag == .encapsulatedDocument
-            ? (file.dataSet.string(.mimeTypeOfEncapsulatedDocument)?.trimmingCharacters(in: .whitespaces).lowercased() ?? "application/pdf")
-            : nil
+            ? Self.documentMediaType(file.dataSet) : nil
         let offered = ["application/octet-stream"] + (documentType.map { [$0] } ?? [])
         guard let chosen = ranges.first(where: { r in r.quality > 0 && offered.contains { r.acceptsParts(of: $0) } }) else {
             throw DicomWebError.notAcceptable("this bulk data is available as " + offered.joined(separator: " or ")
@@ -392,12 +409,7 @@ struct RetrieveRoutes: Sendable {
         var headers = HTTPFields()
         if let singlePart {
             headers[.contentType] = singlePart
-            var body = bytes
-            // A document of odd length was padded to even (PS3.5 §7.1); Encapsulated Document
-            // Length (0042,0015), when present, is its length without the pad.
-            if singlePart == documentType, let n = file.dataSet.int(.encapsulatedDocumentLength), n >= 0, n < body.count {
-                body.removeLast(body.count - n)
-            }
+            let body = singlePart == documentType ? Self.trimmedDocument(bytes, file.dataSet) : bytes
             return ByteRange.response(request, body: ByteBuffer(bytes: body), headers: headers)
         }
         let boundary = Multipart.newBoundary()
@@ -406,6 +418,18 @@ struct RetrieveRoutes: Sendable {
         buffer.writeBytes(bytes)
         buffer.writeString("\r\n" + Multipart.closing(boundary: boundary))
         return ByteRange.response(request, body: buffer, headers: headers)
+    }
+
+    /// MIME Type of Encapsulated Document (0042,0012), lower case; application/pdf when absent.
+    static func documentMediaType(_ ds: DataSet) -> String {
+        ds.string(.mimeTypeOfEncapsulatedDocument)?.trimmingCharacters(in: .whitespaces).lowercased() ?? "application/pdf"
+    }
+
+    /// A document of odd length was padded to even (PS3.5 §7.1); Encapsulated Document Length
+    /// (0042,0015), when present, is its length without the pad.
+    static func trimmedDocument(_ bytes: [UInt8], _ ds: DataSet) -> [UInt8] {
+        guard let n = ds.int(.encapsulatedDocumentLength), n >= 0, n < bytes.count else { return bytes }
+        return Array(bytes[..<n])
     }
 
     /// "00282000" or "00540016/0/00181072": tags and item indexes, as our BulkDataURIs write them.
