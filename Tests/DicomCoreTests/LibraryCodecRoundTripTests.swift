@@ -78,6 +78,18 @@ struct LibraryCodecRoundTripTests {
         #expect(diff.mean < 1 && diff.max <= 8, "difference \(diff)")
     }
 
+    @Test("JPEG Baseline: grey given as a raw plane is the same codestream as through libjpeg's colour conversion",
+          arguments: [(1, 1), (8, 8), (11, 13), (97, 131), (512, 512), (7, 600)])
+    func jpegGreyPlane(size: (Int, Int)) throws {
+        let frame = Self.synthetic(Self.descriptor(rows: size.0, columns: size.1), noiseBits: 3)
+        let codec = JPEGBaselineCodec()
+        for quality in [50, 90, 100] {
+            let plane = try codec.encode(frame, syntax: LibrarySyntax.jpegBaseline, options: EncodeOptions(quality: quality), greyAsPlane: true)
+            let converted = try codec.encode(frame, syntax: LibrarySyntax.jpegBaseline, options: EncodeOptions(quality: quality), greyAsPlane: false)
+            #expect(plane.codestream == converted.codestream, "\(size) quality \(quality): \(plane.codestream.count) vs \(converted.codestream.count) bytes")
+        }
+    }
+
     @Test("JPEG Baseline: RGB (by pixel and by plane) becomes YBR_FULL_422 and decodes back to RGB within a mean of 2, max 16",
           arguments: [0, 1])
     func jpegRGB(planar: Int) throws {

@@ -99,6 +99,13 @@ public struct GrayscalePipeline: Sendable, Equatable {
         guard frame.bytes.count >= count * layout.bytesPerSample else {
             throw CodecError(.badDescriptor, "frame holds \(frame.bytes.count) bytes, \(count * layout.bytesPerSample) expected")
         }
+        guard count > 0 else { throw CodecError(.badDescriptor, "empty frame") }
+        // 16-bit samples through a window that saturates: the table spans the window alone, the
+        // frame's range is not needed, and stored values beyond the span take its end values.
+        if layout.bytesPerSample == 2, let span = windowSpan(layout) {
+            let table = span.map { pValue($0, voi, top: top, as: T.self) }
+            return Self.lookup16(frame, count: count, layout: layout, span: span, table: table)
+        }
         var lo = Int64.max, hi = Int64.min
         if layout.bytesPerSample == 2 {
             (lo, hi) = layout.range16(frame.bytes, count: count)
@@ -108,7 +115,6 @@ public struct GrayscalePipeline: Sendable, Equatable {
                 if v > hi { hi = v }
             }
         }
-        guard count > 0 else { throw CodecError(.badDescriptor, "empty frame") }
         // The VOI transform in its final form: a window (the frame's range resolved) or a LUT.
         var resolved = voi
         if case .frameRange = voi {
@@ -122,41 +128,75 @@ public struct GrayscalePipeline: Sendable, Equatable {
             }
             resolved = .window(VOIWindow(center: (mLo + mHi + 1) / 2, width: mHi - mLo + 1, function: .linear))
         }
-        let inverts = self.inverts
-        @inline(__always) func pValue(_ sv: Int64) -> T {
-            let m = modalityValue(sv)
-            var y: Double
-            switch resolved {
-            case .window(let w): y = w.output(m, yMin: 0, yMax: top)
-            case .lut(let lut):
-                // A LUT input beyond ±2^31 is beyond any LUT's range anyway (and may be infinite after a wild rescale).
-                let x = m.isNaN ? 0 : Int(Swift.max(-2_147_483_648, Swift.min(2_147_483_647, m.rounded())))
-                y = Double(lut.value(x)) * top / lut.maxValue
-            case .frameRange: y = 0
-            }
-            if inverts { y = top - y }
-            if y.isNaN { return 0 }
-            return T(Swift.max(0, Swift.min(top, y.rounded())))
-        }
-        var out = [T](repeating: 0, count: count)
-        if hi - lo < 1 << 17 {
-            // One evaluation per distinct stored value in the frame's range, then a table lookup per pixel.
-            let table = (0...(hi - lo)).map { pValue(lo + $0) }
-            table.withUnsafeBufferPointer { t in
-                out.withUnsafeMutableBufferPointer { o in
-                    if layout.bytesPerSample == 2 {
-                        layout.lookup16(frame.bytes, count: count, base: lo, table: t, into: o)
-                    } else {
-                        layout.forEach(frame.bytes, count: count) { i, v in o[i] = t[Int(v &- lo)] }
-                    }
-                }
-            }
-        } else {
+        guard hi - lo < 1 << 17 else {
+            var out = [T](repeating: 0, count: count)
             out.withUnsafeMutableBufferPointer { o in
-                layout.forEach(frame.bytes, count: count) { i, v in o[i] = pValue(v) }
+                layout.forEach(frame.bytes, count: count) { i, v in o[i] = pValue(v, resolved, top: top, as: T.self) }
             }
+            return out
         }
-        return out
+        // One evaluation per distinct stored value in the frame's range, then a table lookup per pixel.
+        let table = (lo...hi).map { pValue($0, resolved, top: top, as: T.self) }
+        if layout.bytesPerSample == 2 { return Self.lookup16(frame, count: count, layout: layout, span: lo...hi, table: table) }
+        return [T](unsafeUninitializedCapacity: count) { o, n in
+            table.withUnsafeBufferPointer { t in
+                layout.forEach(frame.bytes, count: count) { i, v in o[i] = t[Int(v &- lo)] }
+            }
+            n = count
+        }
+    }
+
+    /// The P-Value of stored value `sv` through `voi` (resolved: `.frameRange` gives 0).
+    @inline(__always)
+    private func pValue<T: FixedWidthInteger & UnsignedInteger>(_ sv: Int64, _ voi: VOITransform, top: Double, as: T.Type) -> T {
+        let m = modalityValue(sv)
+        var y: Double
+        switch voi {
+        case .window(let w): y = w.output(m, yMin: 0, yMax: top)
+        case .lut(let lut):
+            // A LUT input beyond ±2^31 is beyond any LUT's range anyway (and may be infinite after a wild rescale).
+            let x = m.isNaN ? 0 : Int(Swift.max(-2_147_483_648, Swift.min(2_147_483_647, m.rounded())))
+            y = Double(lut.value(x)) * top / lut.maxValue
+        case .frameRange: y = 0
+        }
+        if inverts { y = top - y }
+        if y.isNaN { return 0 }
+        return T(Swift.max(0, Swift.min(top, y.rounded())))
+    }
+
+    /// The stored values, of those `layout` holds, beyond which the VOI window's output is
+    /// constant: LINEAR and LINEAR_EXACT saturate outside their window (PS3.3 §C.11.2.1.2.1,
+    /// §C.11.2.1.3.2), and a rescale maps stored values to modality values monotonically. A margin
+    /// of one stored value on each side keeps rounding on the safe side: the ends of the span are
+    /// themselves saturated. nil for SIGMOID (it never saturates), a LUT, the frame's range, or a
+    /// degenerate rescale.
+    func windowSpan(_ layout: StoredValues.Layout) -> ClosedRange<Int64>? {
+        guard case .window(let w) = voi, w.function != .sigmoid, w.center.isFinite, w.width.isFinite,
+              case .rescale(let slope, let intercept) = modality, slope != 0, slope.isFinite, intercept.isFinite else { return nil }
+        let low: Double, high: Double
+        if w.function == .linear {
+            let width = max(w.width, 1)
+            (low, high) = (w.center - 0.5 - (width - 1) / 2, w.center - 0.5 + (width - 1) / 2)
+        } else {
+            (low, high) = (w.center - w.width / 2, w.center + w.width / 2)
+        }
+        let a = (low - intercept) / slope, b = (high - intercept) / slope
+        guard a.isFinite, b.isFinite else { return nil }
+        let smallest = Double(layout.smallest), largest = Double(layout.largest)
+        let from = Swift.max(smallest, Swift.min(largest, (Swift.min(a, b) - 1).rounded(.down)))
+        let to = Swift.max(smallest, Swift.min(largest, (Swift.max(a, b) + 1).rounded(.up)))
+        return Int64(from)...Int64(to)
+    }
+
+    /// `table[clamp(storedValue, span) - span.lowerBound]` for each of the first `count` 16-bit samples.
+    private static func lookup16<T>(_ frame: DecodedFrame, count: Int, layout: StoredValues.Layout, span: ClosedRange<Int64>,
+                                    table: [T]) -> [T] {
+        [T](unsafeUninitializedCapacity: count) { o, n in
+            table.withUnsafeBufferPointer { t in
+                layout.lookup16(frame.bytes, count: count, span: span, table: t, into: o)
+            }
+            n = count
+        }
     }
 }
 
@@ -216,12 +256,12 @@ struct StoredValues {
         /// unsigned ones with a logical shift, which clears what lay above the stored bits.
         @inline(__always)
         private static func signed16(_ word: UInt16, shift: UInt16, spread: Int32) -> Int32 {
-            (Int32(word >> shift) &<< spread) &>> spread
+            (Int32(word &>> shift) &<< spread) &>> spread
         }
 
         @inline(__always)
         private static func unsigned16(_ word: UInt16, shift: UInt16, spread: Int32) -> Int32 {
-            Int32(bitPattern: (UInt32(word >> shift) &<< UInt32(spread)) &>> UInt32(spread))
+            Int32(bitPattern: (UInt32(word &>> shift) &<< UInt32(spread)) &>> UInt32(spread))
         }
 
         /// `shift` and `spread` of the two functions above for this layout.
@@ -267,25 +307,50 @@ struct StoredValues {
             }
         }
 
-        /// `out[i] = table[storedValue(i) - base]` for the first `count` 16-bit samples; every stored
-        /// value lies in `base ..< base + table.count` (the caller measured the range with `range16`).
-        func lookup16<T>(_ bytes: [UInt8], count: Int, base: Int64, table: UnsafeBufferPointer<T>, into out: UnsafeMutableBufferPointer<T>) {
+        /// `out[i] = table[clamp(storedValue(i), span) - span.lowerBound]` for the first `count`
+        /// 16-bit samples; `table` has one entry per value of `span`.
+        func lookup16<T>(_ bytes: [UInt8], count: Int, span: ClosedRange<Int64>, table: UnsafeBufferPointer<T>,
+                         into out: UnsafeMutableBufferPointer<T>) {
             let (shift, spread) = shifts16
             let signed = signBit != 0
-            let b = Int32(truncatingIfNeeded: base)
-            words(bytes, count: count) { w in
-                if signed {
-                    for i in 0..<count {
-                        out[i] = table[Int(Self.signed16(UInt16(littleEndian: w[i]), shift: shift, spread: spread) &- b)]
-                    }
-                } else {
-                    for i in 0..<count {
-                        let v = Self.unsigned16(UInt16(littleEndian: w[i]), shift: shift, spread: spread)
-                        out[i] = table[Int(v &- b)]
+            let lo = Int32(clamping: span.lowerBound), last = Int32(clamping: span.upperBound) &- lo
+            precondition(table.count == Int(last) + 1 && out.count >= count)
+            guard let t = table.baseAddress, let o = out.baseAddress else { return }
+            // Indexes for a block of samples first, clamped in a loop that vectorises, then the
+            // table lookups. In one loop the clamp becomes two branches (LLVM turns the selects
+            // into jumps), and a CT slice, half air and bone on both sides of a soft-tissue
+            // window, mispredicts them.
+            let block = 512
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: block) { index in
+                guard let index = index.baseAddress else { return }
+                words(bytes, count: count) { w in
+                    guard let src = w.baseAddress else { return }
+                    var start = 0
+                    while start < count {
+                        let n = Swift.min(block, count - start)
+                        let from = src + start
+                        if signed {
+                            for j in 0..<n {
+                                let v = Self.signed16(UInt16(littleEndian: from[j]), shift: shift, spread: spread)
+                                index[j] = Swift.min(Swift.max(v &- lo, 0), last)
+                            }
+                        } else {
+                            for j in 0..<n {
+                                let v = Self.unsigned16(UInt16(littleEndian: from[j]), shift: shift, spread: spread)
+                                index[j] = Swift.min(Swift.max(v &- lo, 0), last)
+                            }
+                        }
+                        let to = o + start
+                        for j in 0..<n { to[j] = t[Int(index[j])] }
+                        start += n
                     }
                 }
             }
         }
+
+        /// The smallest and largest stored values of this layout.
+        var smallest: Int64 { signBit != 0 ? -Int64(signBit) : 0 }
+        var largest: Int64 { signBit != 0 ? Int64(signBit) - 1 : Int64(mask) }
 
         /// Calls `body(index, storedValue)` for the first `count` samples of `bytes` (which holds at least that many).
         @inline(__always)

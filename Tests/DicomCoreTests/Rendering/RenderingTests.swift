@@ -98,6 +98,39 @@ struct RenderingTests {
         #expect(image.width == 5 && image.height == 1 && image.components == 1)
     }
 
+    @Test("16-bit frames through a saturating window (table over the window only) equal the formula pixel by pixel",
+          arguments: [(16, true), (16, false), (12, true), (12, false)])
+    func windowSpanTable(bitsStored: Int, signed: Bool) throws {
+        var rng: UInt64 = 7
+        func next() -> UInt64 { rng = rng &* 6364136223846793005 &+ 1442695040888963407; return rng >> 16 }
+        let rescales: [(Double, Double)] = [(1, -1024), (2, -1000), (0.5, 3), (-1, 100), (1e-3, 0), (7.25, -30000)]
+        let windows: [VOIWindow] = [VOIWindow(center: 40, width: 400, function: .linear),
+                                    VOIWindow(center: -600, width: 1500, function: .linearExact),
+                                    VOIWindow(center: 0.3, width: 1, function: .linear),
+                                    VOIWindow(center: 100_000, width: 3, function: .linear),
+                                    VOIWindow(center: 10, width: 1e7, function: .linearExact)]
+        for (slope, intercept) in rescales {
+            for window in windows {
+                for photometric in ["MONOCHROME2", "MONOCHROME1"] {
+                    var ds = try greyDataSet(columns: 64, rows: 16, bitsStored: bitsStored, signed: signed, photometric: photometric)
+                    try ds.set(.rescaleSlope, string: "\(slope)")
+                    try ds.set(.rescaleIntercept, string: "\(intercept)")
+                    let words = (0..<(64 * 16)).map { _ in UInt16(truncatingIfNeeded: next()) }
+                    let frame = try frame16(ds, words)
+                    let pipeline = try GrayscalePipeline(dataSet: ds, descriptor: frame.descriptor, window: window)
+                    #expect(pipeline.windowSpan(try StoredValues.Layout(frame.descriptor)) != nil)
+                    let got = try pipeline.render(frame).pixels
+                    let expected = try StoredValues.read(frame).values.map { sv -> UInt8 in
+                        var y = window.output(Double(sv) * slope + intercept, yMin: 0, yMax: 255)
+                        if photometric == "MONOCHROME1" { y = 255 - y }
+                        return UInt8(max(0, min(255, y.rounded())))
+                    }
+                    #expect(got == expected, "slope \(slope) intercept \(intercept) \(window) \(photometric)")
+                }
+            }
+        }
+    }
+
     @Test("A requested window replaces the file's; the file's VOI LUT Function applies to the file's window")
     func requestedWindowWins() throws {
         var ds = try greyDataSet(columns: 3)
