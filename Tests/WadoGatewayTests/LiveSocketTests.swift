@@ -122,6 +122,37 @@ struct LiveSocketTests {
         #expect(Self.openObjectFiles(f).isEmpty)
     }
 
+    @Test("Frames that lie in the stored file go out with sendfile: the buffered path's bytes, with a Content-Length")
+    func framesWithSendfile() async throws {
+        let f = try GatewayFixture()
+        var ds = Sample.image(sop: "1.2.3.9", frames: 5)
+        ds[.rows] = DataElement(.rows, .US, bytes: TestBytes.le16([64]))
+        ds[.columns] = DataElement(.columns, .US, bytes: TestBytes.le16([64]))
+        let frames = (1...5).map { n in TestBytes.le16((0..<4096).map { UInt16((n * 1000 + $0) & 0x0FFF) }) }
+        ds[.pixelData] = DataElement(.pixelData, .OW, bytes: frames.flatMap { $0 })
+        try await f.store(ds)
+        // What makes the route use sendfile: the frames lie in the stored file as one run each.
+        let indexed = try #require(try await f.archive.index.instance(sopInstanceUID: "1.2.3.9"))
+        let file = try DicomFile.read(path: "\(f.root)/\(indexed.objectPath)", options: ReadOptions(bulkDataThreshold: 1024, lazyPixelData: true))
+        #expect(try PixelDataFrames(file).storedSpan(frame: 5)?.length == 8192)
+        let uri = "\(base)/studies/\(Sample.study)/series/\(Sample.series)/instances/1.2.3.9/frames/2,5,1"
+        let accept = "multipart/related; type=\"application/octet-stream\"; transfer-syntax=*"
+        let buffered = try await f.test { client in
+            try await client.execute(uri: uri, method: .get, headers: [.accept: accept]) { $0 }
+        }
+        let live = try await LiveServer.run(f) { port in try await HTTPGet.fetch(port: port, uri: uri, accept: accept) }
+        #expect(live.status == .ok)
+        let liveBoundary = try #require(Self.boundary(live.contentType))
+        let bufferedBoundary = try #require(Self.boundary(buffered.headers[.contentType]))
+        let relabelled = Self.replace(Array(live.body.readableBytesView), Array(liveBoundary.utf8), with: Array(bufferedBoundary.utf8))
+        #expect(relabelled == buffered.body.bytes)
+        let parts = try multipartParts(live.body, contentType: live.contentType)
+        #expect(parts.map(\.1) == [frames[1], frames[4], frames[0]])
+        #expect(live.contentLength == "\(live.body.readableBytes)")
+        #expect(!live.chunked)
+        #expect(Self.openObjectFiles(f).isEmpty)
+    }
+
     @Test("A stored file gone missing ends the body without its close delimiter and leaves no file open")
     func missingFileTruncates() async throws {
         let f = try GatewayFixture()

@@ -11,7 +11,8 @@ The sequence (issue 8, scope 1):
   5. every frame of every instance, in Instance Number order, over CONNECTIONS keep-alive
      connections at once as a browser does: GET .../instances/{i}/frames/{n} with
      Accept: multipart/related; type=application/octet-stream; transfer-syntax=*
-Times are from the first request: to the end of the metadata, to the first frame and to the last
+Every request carries `Accept-Encoding: gzip, deflate`, as a browser's does; compressed answers
+(a server may gzip its JSON) are decoded by the client. Times are from the first request: to the end of the metadata, to the first frame and to the last
 frame complete. With --progressive BYTES, step 5 asks for the first BYTES of each frame's response
 only (Range: bytes=0-(BYTES-1)), as a progressive HTJ2K viewer does first.
 
@@ -50,6 +51,22 @@ import pydicom
 from pydicom.encaps import generate_frames
 
 FRAME_ACCEPT = "multipart/related; type=application/octet-stream; transfer-syntax=*"
+# Every browser request says which content codings the browser decodes; a server may compress
+# what it likes (JSON, typically) and the client decodes it, as the browser would.
+BROWSER_HEADERS = {"Accept-Encoding": "gzip, deflate"}
+
+
+def decoded(body, coding):
+    import zlib
+    coding = coding.strip().lower()
+    if coding in ("gzip", "x-gzip"):
+        return zlib.decompress(body, 16 + zlib.MAX_WBITS)
+    if coding == "deflate":
+        try:
+            return zlib.decompress(body)
+        except zlib.error:
+            return zlib.decompress(body, -zlib.MAX_WBITS)
+    return body
 
 
 class Connection:
@@ -68,9 +85,9 @@ class Connection:
                 import socket
                 self.conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             try:
-                self.conn.request("GET", self.prefix + path, headers=headers)
+                self.conn.request("GET", self.prefix + path, headers={**BROWSER_HEADERS, **headers})
                 r = self.conn.getresponse()
-                body = r.read()
+                body = decoded(r.read(), r.getheader("Content-Encoding", ""))
                 if r.getheader("Connection", "").lower() == "close":
                     self.conn.close()
                     self.conn = None
@@ -337,7 +354,8 @@ def curl_requests(a, jobs, results, first_frame, t0):
         batch = [(i, it) for i, it in enumerate(items) if it[0] == kind]
         if not batch:
             continue
-        config = [f'header = "{k}: {v}"' for k, v in batch[0][1][2].items()]
+        # `compressed`: curl sends Accept-Encoding as a browser does and decodes what comes back.
+        config = ["compressed"] + [f'header = "{k}: {v}"' for k, v in batch[0][1][2].items()]
         for i, (_, path, _, _) in batch:
             config.append(f'url = "{base}{path}"')
             config.append(f'output = "{work}/{i}"')

@@ -126,6 +126,30 @@ public struct PixelDataFrames: Sendable {
         return out
     }
 
+    /// Where frame `number`'s bytes, exactly as `nativeFrame` or `codestream(frame:)` returns them,
+    /// lie in a file as one run, so that a server can send them from the file (sendfile) without
+    /// reading them. nil when they do not: Pixel Data in memory or big endian in the file,
+    /// bit-packed frames, a frame over several fragments or trimmed by the Extended Offset Table
+    /// Lengths, a frame beyond the data, or a number out of range.
+    public func storedSpan(frame number: Int) -> BulkDataReference? {
+        guard number >= 1, number <= numberOfFrames else { return nil }
+        switch storage {
+        case .native(let source):
+            guard case .file(let r) = source, r.swapUnit == 1, descriptor.bitsAllocated != 1 else { return nil }
+            let length = UInt64(descriptor.storedNativeFrameLength)
+            let start = UInt64(number - 1) * length
+            guard length > 0, start + length <= r.length else { return nil }
+            return BulkDataReference(path: r.path, offset: r.offset + start, length: length)
+        case .encapsulated(let e):
+            guard let map = try? frameMap.get(), number <= map.count else { return nil }
+            let entry = map[number - 1]
+            guard entry.fragments.count == 1, entry.fragments.lowerBound < e.fragments.count,
+                  case .bulkData(let r) = e.fragments[entry.fragments.lowerBound], r.swapUnit == 1 else { return nil }
+            if let length = entry.length, length < r.length { return nil }
+            return r
+        }
+    }
+
     /// The 0-based fragment indices of frame `number`'s codestream.
     /// - Throws: as `codestream(frame:)`.
     public func fragmentIndices(frame number: Int) throws(CodecError) -> Range<Int> {

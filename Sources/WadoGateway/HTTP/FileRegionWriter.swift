@@ -35,9 +35,14 @@ struct FileRegionWriter: Sendable {
     struct Part: Sendable {
         var header: ByteBuffer
         var path: String
-        /// The file's size as indexed: the response's Content-Length counts on it, so a file of
-        /// another size is not sent (the part fails).
+        /// The file's size as indexed: a file of another size is not sent (the part fails), since
+        /// the response's Content-Length counts on it.
         var size: Int
+        /// The bytes of the file that are the part's body (a frame's); nil: the whole file.
+        var bytes: Range<Int>? = nil
+
+        /// The length of the part's body.
+        var bodyLength: Int { bytes?.count ?? size }
     }
 
     /// A stored file whose size is not the indexed one.
@@ -138,9 +143,17 @@ struct FileRegionWriter: Sendable {
             do {
                 handle = try NIOFileHandle(_deprecatedPath: parts[index].path)
                 do {
-                    region = try FileRegion(fileHandle: handle)
-                    guard region.readableBytes == parts[index].size else {
-                        throw SizeMismatch(path: parts[index].path, expected: parts[index].size, found: region.readableBytes)
+                    let whole = try FileRegion(fileHandle: handle)
+                    guard whole.readableBytes == parts[index].size else {
+                        throw SizeMismatch(path: parts[index].path, expected: parts[index].size, found: whole.readableBytes)
+                    }
+                    if let bytes = parts[index].bytes {
+                        guard bytes.lowerBound >= 0, bytes.upperBound <= whole.readableBytes else {
+                            throw SizeMismatch(path: parts[index].path, expected: bytes.upperBound, found: whole.readableBytes)
+                        }
+                        region = FileRegion(fileHandle: handle, readerIndex: bytes.lowerBound, endIndex: bytes.upperBound)
+                    } else {
+                        region = whole
                     }
                 } catch {
                     try? handle.close()
@@ -154,7 +167,7 @@ struct FileRegionWriter: Sendable {
             // read-ahead): by the time the parts queued before it are on the wire, sendfile finds
             // it in the page cache instead of waiting for the disk on the event loop.
             _ = try? handle.withUnsafeFileDescriptor { fd in
-                posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED)
+                posix_fadvise(fd, off_t(region.readerIndex), off_t(region.readableBytes), POSIX_FADV_WILLNEED)
             }
             inFlight += 1
             context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(parts[index].header))), promise: nil)

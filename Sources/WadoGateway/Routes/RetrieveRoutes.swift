@@ -31,7 +31,8 @@ struct RetrieveRoutes: Sendable {
             try await metadata(request, try scope(context, series: true, instance: true))
         }
         router.get("studies/:study/series/:series/instances/:instance/frames/:frames") { request, context in
-            try await frames(request, try scope(context, series: true, instance: true), list: context.parameters.get("frames") ?? "")
+            try await frames(request, try scope(context, series: true, instance: true), list: context.parameters.get("frames") ?? "",
+                             channel: context.channel)
         }
         router.get("studies/:study/series/:series/instances/:instance/bulkdata/**") { request, context in
             try await bulkData(request, try scope(context, series: true, instance: true),
@@ -305,7 +306,9 @@ struct RetrieveRoutes: Sendable {
 
     // MARK: - Frames
 
-    func frames(_ request: Request, _ scope: Scope, list: String) async throws -> Response {
+    /// - Parameter channel: the connection, when frames that lie in the stored file as they are
+    ///   sent may go out with sendfile (FileRegionWriter); nil: they are read and written.
+    func frames(_ request: Request, _ scope: Scope, list: String, channel: (any Channel)? = nil) async throws -> Response {
         let ranges = try MediaRange.parseAccept(acceptValue(request))
         let numbers = try FrameList.parse(list)
         let instance = try await self.instance(scope)
@@ -316,6 +319,9 @@ struct RetrieveRoutes: Sendable {
             throw DicomWebError.notAcceptable(
                 "frames of this instance (\(instance.transferSyntaxUID)) are available as "
                 + frames.offeredTypes.joined(separator: " or "))
+        }
+        if request.headers[.range] == nil, let response = storedFrames(request, instance, frames, numbers, plan, channel: channel) {
+            return response
         }
         // The first frame is read (and decoded) before the status line: a corrupt codestream is a
         // 500 naming the frame, not a cut-off 200.
@@ -351,6 +357,57 @@ struct RetrieveRoutes: Sendable {
                 try await writer.write(buffer)
             }
             try await writer.write(ByteBuffer(string: Multipart.closing(boundary: boundary)))
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// Frames sent as stored whose bytes lie in the object file as one run each (a native frame,
+    /// or a frame that is one fragment: PixelDataFrames.storedSpan): their length is known, so the
+    /// body goes out with a Content-Length, and on a plain HTTP/1 connection each frame goes from
+    /// the file to the socket with sendfile, never read into memory. Otherwise nil, and frames
+    /// are read (and decoded or encoded) one by one.
+    private func storedFrames(_ request: Request, _ instance: IndexedInstance, _ frames: FrameSource, _ numbers: [Int],
+                              _ plan: FrameSource.Plan, channel: (any Channel)?) -> Response? {
+        guard plan.action == .stored, let path = archive.store.localPath(instance.objectPath) else { return nil }
+        var spans: [Range<Int>] = []
+        for n in numbers {
+            guard let span = frames.frames.storedSpan(frame: n), span.path == path,
+                  let start = Int(exactly: span.offset), let length = Int(exactly: span.length),
+                  start + length <= instance.fileSize else { return nil }
+            spans.append(start..<(start + length))
+        }
+        let boundary = Multipart.newBoundary()
+        let partHeader = Multipart.partHeader(boundary: boundary, contentType: plan.partContentType)
+        let closing = Multipart.closing(boundary: boundary)
+        let contentLength = spans.reduce(closing.utf8.count) { $0 + partHeader.utf8.count + $1.count + 2 }
+        var headers = HTTPFields()
+        headers[.contentType] = "multipart/related; type=\"\(plan.mediaType)\"; boundary=\(boundary)"
+        headers[.acceptRanges] = "bytes"
+        let sendfile = request.method == .get ? channel : nil
+        let size = instance.fileSize
+        let runs = spans
+        let body = ResponseBody(contentLength: contentLength) { writer in
+            if let sendfile, let direct = await FileRegionWriter.connection(sendfile) {
+                // The CRLF that ends a part goes out with the next part's header, or the closing.
+                let parts = runs.enumerated().map { i, span in
+                    FileRegionWriter.Part(header: ByteBuffer(string: (i > 0 ? "\r\n" : "") + partHeader), path: path, size: size, bytes: span)
+                }
+                do {
+                    try await direct.write(parts)
+                } catch let failure as FileRegionWriter.Failure {
+                    throw failure.underlying
+                }
+                try await writer.write(ByteBuffer(string: "\r\n" + closing))
+            } else {
+                for n in numbers {
+                    var buffer = ByteBuffer(string: partHeader)
+                    buffer.writeBytes(try await frames.bytes(of: n, plan: plan))
+                    buffer.writeString("\r\n")
+                    try await writer.write(buffer)
+                }
+                try await writer.write(ByteBuffer(string: closing))
+            }
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: headers, body: body)
