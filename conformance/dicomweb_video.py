@@ -61,24 +61,30 @@ def framemd5(ffmpeg: str, path: Path) -> list[str]:
     return [ln.split(b",")[-1].strip().decode() for ln in r.stdout.splitlines() if ln and not ln.startswith(b"#")]
 
 
-def video_dataset(stream: bytes, syntax: str, fragments: int, study: str, name: str):
-    import pydicom
+def new_dataset(sop_class: str, syntax: str, study: str):
+    """A data set of `sop_class` in `study` (a series of its own), with file meta for `syntax`."""
     from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.encaps import encapsulate
     from pydicom.uid import generate_uid
 
     meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = VIDEO_PHOTOGRAPHIC
+    meta.MediaStorageSOPClassUID = sop_class
     meta.MediaStorageSOPInstanceUID = generate_uid()
     meta.TransferSyntaxUID = syntax
     ds = Dataset()
     ds.file_meta = meta
-    ds.SOPClassUID = VIDEO_PHOTOGRAPHIC
+    ds.SOPClassUID = sop_class
     ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
     ds.StudyInstanceUID = study
     ds.SeriesInstanceUID = generate_uid()
     ds.PatientName = "Video^Conformance"
     ds.PatientID = "VIDEO-1"
+    return ds
+
+
+def video_dataset(stream: bytes, syntax: str, fragments: int, study: str, name: str):
+    from pydicom.encaps import encapsulate
+
+    ds = new_dataset(VIDEO_PHOTOGRAPHIC, syntax, study)
     ds.Modality = "XC"
     ds.SeriesDescription = name
     ds.SeriesNumber = 1
@@ -102,21 +108,9 @@ def video_dataset(stream: bytes, syntax: str, fragments: int, study: str, name: 
 
 
 def pdf_dataset(document: bytes, study: str):
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+    from pydicom.uid import ExplicitVRLittleEndian
 
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = ENCAPSULATED_PDF
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID = ENCAPSULATED_PDF
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    ds.StudyInstanceUID = study
-    ds.SeriesInstanceUID = generate_uid()
-    ds.PatientName = "Video^Conformance"
-    ds.PatientID = "VIDEO-1"
+    ds = new_dataset(ENCAPSULATED_PDF, ExplicitVRLittleEndian, study)
     ds.Modality = "DOC"
     ds.MIMETypeOfEncapsulatedDocument = "application/pdf"
     ds.EncapsulatedDocumentLength = len(document)

@@ -101,6 +101,36 @@ enum ObjectReader {
 
     /// Reads an indexed object's data set, leaving Pixel Data and values longer than
     /// `bulkDataThreshold` in the file.
+    /// The stored object of `instance`, opened as `source`, with Pixel Data and values over 1 KiB
+    /// left in the file, read on the calling (blocking) thread. An object that does not parse is a
+    /// 500 naming the instance, returned rather than thrown so that a caller's blocking closure
+    /// can pass it on.
+    static func header(_ instance: IndexedInstance, source: any ByteSource) -> Result<DicomFile, DicomWebError> {
+        do throws(DicomReadError) {
+            return .success(try DicomFile.read(source: source, options: ReadOptions(bulkDataThreshold: 1024, lazyPixelData: true)))
+        } catch {
+            return .failure(DicomWebError(.internalServerError, "instance \(instance.sopInstanceUID) cannot be read: \(error)"))
+        }
+    }
+
+    /// The bytes of a byte value, read on a blocking thread when they were left in the file; nil
+    /// for a sequence or encapsulated Pixel Data.
+    static func bytes(of element: DataElement) async throws(DicomWebError) -> [UInt8]? {
+        switch element.value {
+        case .bytes(let b): return b
+        case .bulkData(let ref):
+            do {
+                return try await BlockingIO.run { () throws(ArchiveError) -> [UInt8] in
+                    do throws(DicomReadError) { return try ref.load() } catch { throw ArchiveError.io("\(error)") }
+                }
+            } catch {
+                throw DicomWebError.archive(error)
+            }
+        case .sequence, .encapsulated:
+            return nil
+        }
+    }
+
     static func dataSet(_ instance: IndexedInstance, in archive: Archive, bulkDataThreshold: UInt64 = 1024)
         async throws(DicomWebError) -> DicomFile {
         do {

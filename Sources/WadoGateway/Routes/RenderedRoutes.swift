@@ -139,14 +139,7 @@ struct RenderedRoutes: Sendable {
         guard ranges.contains(where: { $0.quality > 0 && $0.matches(type) }) else {
             throw DicomWebError.notAcceptable("this instance is a document, rendered as \(type)")
         }
-        let bytes: [UInt8]
-        switch element.value {
-        case .bytes(let b): bytes = b
-        case .bulkData(let ref):
-            do { bytes = try await BlockingIO.run { () throws(ArchiveError) -> [UInt8] in
-                do throws(DicomReadError) { return try ref.load() } catch { throw ArchiveError.io("\(error)") }
-            } } catch { throw DicomWebError.archive(error) }
-        case .sequence, .encapsulated:
+        guard let bytes = try await ObjectReader.bytes(of: element) else {
             throw DicomWebError(.internalServerError, "Encapsulated Document of \(instance.sopInstanceUID) is not a byte value")
         }
         var headers = HTTPFields()
@@ -188,10 +181,9 @@ struct RenderedRoutes: Sendable {
             outcome = try await BlockingIO.run { () throws(ArchiveError) -> Result<[UInt8], DicomWebError> in
                 let source = try archive.store.open(instance.objectPath)
                 let file: DicomFile
-                do {
-                    file = try DicomFile.read(source: source, options: ReadOptions(bulkDataThreshold: 1024, lazyPixelData: true))
-                } catch {
-                    return .failure(DicomWebError(.internalServerError, "instance \(instance.sopInstanceUID) cannot be read: \(error)"))
+                switch ObjectReader.header(instance, source: source) {
+                case .success(let f): file = f
+                case .failure(let e): return .failure(e)
                 }
                 guard file.dataSet[.pixelData] != nil else {
                     return .failure(.badRequest("instance \(instance.sopInstanceUID) has no Pixel Data to render"))

@@ -453,14 +453,7 @@ struct RetrieveRoutes: Sendable {
         // The type of the single part, when one is asked for by its own media type.
         let singlePart: String? = chosen.type == "application/octet-stream" ? chosen.type
             : (documentType != nil && chosen.type == documentType ? documentType : nil)
-        let bytes: [UInt8]
-        switch element.value {
-        case .bytes(let b): bytes = b
-        case .bulkData(let ref):
-            do { bytes = try await BlockingIO.run { () throws(ArchiveError) -> [UInt8] in
-                do throws(DicomReadError) { return try ref.load() } catch { throw ArchiveError.io("\(error)") }
-            } } catch { throw DicomWebError.archive(error) }
-        case .sequence, .encapsulated:
+        guard let bytes = try await ObjectReader.bytes(of: element) else {
             throw DicomWebError.badRequest("\(tagPath) is a sequence or encapsulated Pixel Data; ask for its frames")
         }
         var headers = HTTPFields()

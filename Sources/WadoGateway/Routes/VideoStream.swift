@@ -60,10 +60,9 @@ struct VideoStream: Sendable {
             read = try await BlockingIO.run { () throws(ArchiveError) -> Result<(any ByteSource, [Piece]), DicomWebError> in
                 let source = try archive.store.open(instance.objectPath)
                 let file: DicomFile
-                do {
-                    file = try DicomFile.read(source: source, options: ReadOptions(bulkDataThreshold: 1024, lazyPixelData: true))
-                } catch {
-                    return .failure(DicomWebError(.internalServerError, "instance \(instance.sopInstanceUID) cannot be read: \(error)"))
+                switch ObjectReader.header(instance, source: source) {
+                case .success(let f): file = f
+                case .failure(let e): return .failure(e)
                 }
                 guard case .encapsulated(let pixels)? = file.dataSet[.pixelData]?.value else {
                     return .failure(DicomWebError(.internalServerError,

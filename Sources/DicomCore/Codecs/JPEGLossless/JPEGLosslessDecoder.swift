@@ -408,18 +408,22 @@ struct Scan {
         }
     }
 
+    /// Refills the bit register the caller keeps in locals, through the reader.
+    @inline(__always)
+    static func refill(_ bits: inout UInt64, _ count: inout Int, _ reader: inout JPEGBitReader) {
+        reader.buffer = bits
+        reader.count = count
+        reader.fill()
+        bits = reader.buffer
+        count = reader.count
+    }
+
     /// One difference with the bit register in the caller's locals: the combined table when code
     /// and extra bits fit in its 12 bits, else the reader's general path.
     @inline(__always)
     static func nextDifference(_ combined: UnsafePointer<UInt32>, _ table: HuffmanLookup,
                                _ bits: inout UInt64, _ count: inout Int, _ reader: inout JPEGBitReader) -> Int32 {
-        if count < 32 {
-            reader.buffer = bits
-            reader.count = count
-            reader.fill()
-            bits = reader.buffer
-            count = reader.count
-        }
+        if count < 32 { Scan.refill(&bits, &count, &reader) }
         let entry = combined[Int(truncatingIfNeeded: bits &>> UInt64(64 - combinedBits))]
         if entry & complete != 0 {
             let length = Int(truncatingIfNeeded: entry &>> 16) & 31
@@ -524,13 +528,7 @@ struct Scan {
                     var count = reader.count
                     var col = 1
                     while col + 3 <= columns {
-                        if count < 32 {
-                            reader.buffer = bits
-                            reader.count = count
-                            reader.fill()
-                            bits = reader.buffer
-                            count = reader.count
-                        }
+                        if count < 32 { Scan.refill(&bits, &count, &reader) }
                         let entry = multi[Int(truncatingIfNeeded: bits &>> UInt64(64 - Scan.combinedBits))]
                         let n = Int(truncatingIfNeeded: entry &>> 56)
                         if n == 0 {
@@ -573,13 +571,7 @@ struct Scan {
                     var pixel = row0 + 3
                     let end = row0 + columns * 3
                     while pixel < end {
-                        if count < 32 {
-                            reader.buffer = bits
-                            reader.count = count
-                            reader.fill()
-                            bits = reader.buffer
-                            count = reader.count
-                        }
+                        if count < 32 { Scan.refill(&bits, &count, &reader) }
                         // Most pixels: the whole pixel from one lookup; else the rest one by one.
                         let entry = multi[Int(truncatingIfNeeded: bits &>> UInt64(64 - Scan.combinedBits))]
                         let n = Int(truncatingIfNeeded: entry &>> 56)
@@ -609,13 +601,7 @@ struct Scan {
                     let end = base + rowBase + columns * stride
                     while pixel < end {
                         for k in 0..<ncomp {
-                            if count < 32 {
-                                reader.buffer = bits
-                                reader.count = count
-                                reader.fill()
-                                bits = reader.buffer
-                                count = reader.count
-                            }
+                            if count < 32 { Scan.refill(&bits, &count, &reader) }
                             let entry = combined[(k << Scan.combinedBits) | Int(truncatingIfNeeded: bits &>> UInt64(64 - Scan.combinedBits))]
                             let diff: Int32
                             if entry & Scan.complete != 0 {
