@@ -13,8 +13,9 @@ dicomweb-client the others with STOW-RS, together with an Encapsulated PDF of od
   that media type, Accept-Ranges: bytes, the body equal to the fragments end to end, and ffmpeg
   decodes it to the same frames (framemd5) as the file it was made from.
 - Range: a span across a fragment boundary → 206 with its Content-Range and exactly those bytes;
-  an open range from the last byte → 206 with one byte; a range past the end → 416 with
-  `Content-Range: bytes */N`.
+  an open range from the last byte → 206 with one byte; a suffix range → 206 with the last bytes;
+  a range past the end → 416 with `Content-Range: bytes */N`; a malformed Range, several ranges,
+  another unit or a reversed range are ignored: 200 with the whole stream.
 - Accept image/jpeg for a video → 406; /frames/1/rendered of a video → 406.
 - Metadata: the video's Pixel Data BulkDataURI is /bulkdata/7FE00010; it returns the stream
   single part (video type or application/octet-stream) and as the one part of multipart/related.
@@ -241,6 +242,14 @@ def main() -> int:
             status, h, _ = get(port, path + "/rendered", {"Accept": v["media"], "Range": f"bytes={n}-"})
             checks.check(f"{name}: Range past the end → 416 bytes */{n}",
                          status == 416 and h.get("content-range") == f"bytes */{n}", f"{status} {h}")
+            status, h, body = get(port, path + "/rendered", {"Accept": v["media"], "Range": "bytes=-100"})
+            checks.check(f"{name}: Range bytes=-100 → 206, the last 100 bytes",
+                         status == 206 and h.get("content-range") == f"bytes {n - 100}-{n - 1}/{n}" and body == whole[-100:],
+                         f"{status} {h.get('content-range')} {len(body)}")
+            for bad in ["bytes=abc", "bytes=0-1,5-9", "items=0-9", "bytes=9-2"]:
+                status, h, body = get(port, path + "/rendered", {"Accept": v["media"], "Range": bad})
+                checks.check(f"{name}: Range {bad!r} is ignored (RFC 9110 §14.2) → 200, the whole stream",
+                             status == 200 and body == whole and "content-range" not in h, f"{status} {len(body)}")
             status, _, body = get(port, path + "/rendered", {"Accept": "image/jpeg"})
             checks.check(f"{name}: Accept image/jpeg → 406 with a reason", status == 406 and len(body) > 0,
                          f"{status} {body[:200]!r}")
