@@ -13,8 +13,15 @@
 # or its row is marked FAILED and the script exits 1. A benchmark, not a test: CI does not run it.
 #
 #   bench/store.sh [--dicomnode PATH] [--work DIR] [--skip-orthanc]
-#   env: N_SLICES (500), N_TOTAL (4000), PARALLEL (8), DICOMNODE, BENCH_DIR
-#   quick run: N_SLICES=50 N_TOTAL=400 bench/store.sh
+#   env: N_SLICES (500), N_TOTAL (4000), PARALLEL (8), DICOMNODE, BENCH_DIR, SETTLE_SECONDS (35)
+#   quick run: N_SLICES=50 N_TOTAL=400 SETTLE_SECONDS=0 bench/store.sh
+#
+# Between steps the script deletes what the previous step wrote (thousands of files), then waits
+# SETTLE_SECONDS before the next server starts. On ext4 without a journal (this machine's root
+# filesystem) an inode deleted in the last 30–35 s is "recently deleted": the allocator skips it,
+# so every file created in that window scans past all of them (recently_deleted() and a buffer
+# lookup per skipped inode, a quarter of a receiver's CPU in `perf`), a cost that falls on
+# whichever server runs right after a deletion. Waiting gives each server the same settled disk.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,6 +34,7 @@ N_TOTAL=${N_TOTAL:-4000}
 PARALLEL=${PARALLEL:-8}
 WORK=${BENCH_DIR:-${TMPDIR:-/tmp}/dicomnode-bench/store}
 SKIP_ORTHANC=0
+SETTLE_SECONDS=${SETTLE_SECONDS:-35}
 ORTHANC=/usr/sbin/Orthanc
 STORESCU=/usr/bin/storescu
 STORESCP=/usr/bin/storescp
@@ -139,6 +147,15 @@ stop_server() {  # NAME: SIGTERM, wait, and set RSS (peak resident set size, KiB
   RSS=$(sed -n 's/.*Maximum resident set size (kbytes): \([0-9]*\).*/\1/p' "$STORE/$name.time")
 }
 
+# settle: let the inodes deleted by the previous step stop being "recently deleted" (see the top).
+settle() {
+  sync
+  if [ "$SETTLE_SECONDS" -gt 0 ]; then
+    log "waiting ${SETTLE_SECONDS}s for deleted inodes to settle ..."
+    sleep "$SETTLE_SECONDS"
+  fi
+}
+
 # run_cases NAME AET PORT COUNT_FUNCTION: the single-association and the parallel case.
 run_cases() {
   local name=$1 aet=$2 port=$3 count_fn=$4 t0 t1 stored k pids=() rc=0
@@ -177,6 +194,7 @@ EOF
 
 # --- (0) the disk's limit -------------------------------------------------------------------
 log "fsync limit: $N_SLICES files of $SLICE_SIZE bytes, write + fsync each, best of 3 ..."
+settle
 FS_SECONDS=""
 for attempt in 1 2 3; do
   sync
@@ -189,6 +207,7 @@ for attempt in 1 2 3; do
 done
 printf 'fsync-limit\twrite+fsync\t%s\t%s\t%s\t%s\t%s\t-\n' "$FS_FILES" "$FS_BYTES" "$FS_SECONDS" "$FS_FILES" "$FS_FILES" >> "$RESULTS"
 rm -rf "$STORE/fsync"
+settle
 
 # --- (a) dicomnode --------------------------------------------------------------------------
 PORT=$(free_port)
@@ -203,6 +222,7 @@ run_cases dicomnode DICOMNODE "$PORT" count_dicomnode
 stop_server dicomnode
 set_rss dicomnode "$RSS"
 rm -rf "$STORE/dicomnode-data"
+settle
 
 # --- (b) storescp (writes files, nothing else; --fork: one process per association) --------
 PORT=$(free_port)
@@ -215,6 +235,7 @@ run_cases storescp STORESCP "$PORT" count_storescp
 stop_server storescp
 set_rss storescp "$RSS"
 rm -rf "$STORE/storescp-out"
+settle
 
 # --- (c) Orthanc ------------------------------------------------------------------------------
 if [ "$SKIP_ORTHANC" -eq 0 ]; then
