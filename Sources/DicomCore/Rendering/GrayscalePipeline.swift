@@ -308,14 +308,15 @@ struct StoredValues {
         }
 
         /// `out[i] = table[clamp(storedValue(i), span) - span.lowerBound]` for the first `count`
-        /// 16-bit samples; `table` has one entry per value of `span`.
+        /// 16-bit samples; `table` has one entry per value of `span` (and `out` room for `count`).
         func lookup16<T>(_ bytes: [UInt8], count: Int, span: ClosedRange<Int64>, table: UnsafeBufferPointer<T>,
                          into out: UnsafeMutableBufferPointer<T>) {
             let (shift, spread) = shifts16
             let signed = signBit != 0
-            let lo = Int32(clamping: span.lowerBound), last = Int32(clamping: span.upperBound) &- lo
-            precondition(table.count == Int(last) + 1 && out.count >= count)
-            guard let t = table.baseAddress, let o = out.baseAddress else { return }
+            // Indexes are clamped to the table itself, whatever `span` says: never outside it.
+            let lo = Int32(clamping: span.lowerBound), last = Int32(clamping: table.count - 1)
+            let count = Swift.min(count, out.count)
+            guard let t = table.baseAddress, let o = out.baseAddress, last >= 0 else { return }
             // Indexes for a block of samples first, clamped in a loop that vectorises, then the
             // table lookups. In one loop the clamp becomes two branches (LLVM turns the selects
             // into jumps), and a CT slice, half air and bone on both sides of a soft-tissue
