@@ -81,18 +81,23 @@ struct FileRegionWriter: Sendable {
     /// - Throws: `Failure` naming the part that could not be opened, or the write error (the
     ///   client went away); parts after it are not sent.
     func write(_ parts: [Part], window: Int = FileRegionWriter.window) async throws {
-        guard !parts.isEmpty else { return }
-        let channel = self.channel
-        try await channel.eventLoop.flatSubmit { () -> EventLoopFuture<Void> in
-            let context: ChannelHandlerContext
-            do {
-                context = try channel.pipeline.syncOperations.context(handlerType: HTTP1ToHTTPServerCodec.self)
-            } catch {
-                return channel.eventLoop.makeFailedFuture(Failure(part: nil, underlying: error))
+        guard try await Self.write(parts, on: channel, window: window) else {
+            throw Failure(part: nil, underlying: ChannelError.operationUnsupported)
+        }
+    }
+
+    /// `write` in one trip to the event loop, for a response that needs no other answer from
+    /// `connection(_:)`: false, with nothing written, when `channel` is not a plain HTTP/1
+    /// connection (the caller then sends the parts another way).
+    static func write(_ parts: [Part], on channel: any Channel, window: Int = FileRegionWriter.window) async throws -> Bool {
+        guard !parts.isEmpty else { return true }
+        return try await channel.eventLoop.flatSubmit { () -> EventLoopFuture<Bool> in
+            guard let context = try? channel.pipeline.syncOperations.context(handlerType: HTTP1ToHTTPServerCodec.self) else {
+                return channel.eventLoop.makeSucceededFuture(false)
             }
             let pump = Pump(context: context, parts: parts, window: max(1, window))
             pump.run()
-            return pump.done.futureResult
+            return pump.done.futureResult.map { true }
         }.get()
     }
 

@@ -90,26 +90,30 @@ extension RetrieveRoutes {
         let size = instance.fileSize
         let runs = spans
         let body = ResponseBody(contentLength: contentLength) { writer in
-            if let sendfile, let direct = await FileRegionWriter.connection(sendfile) {
+            if let sendfile {
                 // The CRLF that ends a part goes out with the next part's header, or the closing.
                 let parts = runs.enumerated().map { i, span in
                     FileRegionWriter.Part(header: ByteBuffer(string: (i > 0 ? "\r\n" : "") + partHeader), path: path, size: size, bytes: span)
                 }
+                let sent: Bool
                 do {
-                    try await direct.write(parts)
+                    sent = try await FileRegionWriter.write(parts, on: sendfile)
                 } catch let failure as FileRegionWriter.Failure {
                     throw failure.underlying
                 }
-                try await writer.write(ByteBuffer(string: "\r\n" + closing))
-            } else {
-                for n in numbers {
-                    var buffer = ByteBuffer(string: partHeader)
-                    buffer.writeBytes(try await frames.bytes(of: n, plan: plan))
-                    buffer.writeString("\r\n")
-                    try await writer.write(buffer)
+                if sent {
+                    try await writer.write(ByteBuffer(string: "\r\n" + closing))
+                    try await writer.finish(nil)
+                    return
                 }
-                try await writer.write(ByteBuffer(string: closing))
             }
+            for n in numbers {
+                var buffer = ByteBuffer(string: partHeader)
+                buffer.writeBytes(try await frames.bytes(of: n, plan: plan))
+                buffer.writeString("\r\n")
+                try await writer.write(buffer)
+            }
+            try await writer.write(ByteBuffer(string: closing))
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: headers, body: body)
