@@ -78,6 +78,18 @@ struct LibraryCodecRoundTripTests {
         #expect(diff.mean < 1 && diff.max <= 8, "difference \(diff)")
     }
 
+    @Test("PALETTE COLOR: encoders for the lossless syntaxes only (PS3.5 §8.2)")
+    func paletteLosslessOnly() {
+        let d = Self.descriptor(photometric: "PALETTE COLOR")
+        for lossless in ["1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.5"] {
+            #expect(CodecRegistry.encoder(for: lossless, d) != nil, "\(lossless)")
+        }
+        for lossy in ["1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.4.91"] {
+            #expect(CodecRegistry.encoder(for: lossy, d) == nil, "\(lossy)")
+            #expect(CodecRegistry.encoder(for: lossy, Self.descriptor()) != nil, "\(lossy) for MONOCHROME2")
+        }
+    }
+
     @Test("JPEG Baseline: grey given as a raw plane is the same codestream as through libjpeg's colour conversion",
           arguments: [(1, 1), (8, 8), (11, 13), (97, 131), (512, 512), (7, 600)])
     func jpegGreyPlane(size: (Int, Int)) throws {

@@ -163,8 +163,12 @@ public enum CodecRegistry {
     }
 
     /// The first codec that encodes `descriptor` frames into `syntax`.
+    ///
+    /// PS3.5 §8.2.3, §8.2.4: PALETTE COLOR only in a lossless syntax. A palette image's values are
+    /// indices into its colour tables, so no encoder is offered for a syntax that may be lossy.
     public static func encoder(for syntax: String, _ descriptor: FrameDescriptor) -> (any PixelCodec)? {
-        codecs.first { $0.transferSyntaxUIDs.contains(syntax) && $0.canEncode(descriptor, syntax: syntax) }
+        if descriptor.photometricInterpretation.uppercased() == "PALETTE COLOR", TransferSyntax(uid: syntax).permitsLossy { return nil }
+        return codecs.first { $0.transferSyntaxUIDs.contains(syntax) && $0.canEncode(descriptor, syntax: syntax) }
     }
 
     /// Every transfer syntax some codec decodes.

@@ -47,6 +47,19 @@ public struct TransferSyntax: Sendable, Hashable, CustomStringConvertible {
 
     public var name: String { UIDRegistry.name(for: uid) ?? uid }
     public var description: String { name }
+
+    /// The syntax may hold lossy compressed pixels (PS3.5 §8.2, Annex A.4): JPEG Baseline and
+    /// Extended, JPEG-LS near-lossless, JPEG 2000 and Part 2 (not "Lossless Only"), HTJ2K (.203),
+    /// and the video syntaxes. The others are lossless by definition.
+    public var permitsLossy: Bool {
+        switch uid {
+        case "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.81",
+             "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.4.93", "1.2.840.10008.1.2.4.203":
+            return true
+        default:
+            return uid.hasPrefix("1.2.840.10008.1.2.4.10")   // MPEG2, MPEG-4 AVC, HEVC (.100–.108 and .1 forms)
+        }
+    }
 }
 
 import Foundation
