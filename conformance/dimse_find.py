@@ -472,43 +472,23 @@ def bad_input(checks: Checks, assoc: Any) -> None:
 
 
 def cancel(checks: Checks, node: Node, corpus: Corpus) -> None:
-    """C-CANCEL-RQ after the first pending response of the bulk series' IMAGE-level query."""
-    from pynetdicom import AE
+    """C-CANCEL-RQ for the bulk series' IMAGE-level query (1,500 matches), sent in the same TCP
+    write as the C-FIND-RQ (lib/pdu.find_then_cancel): final FE00 before every match is sent,
+    then C-ECHO on the same association and on a new one."""
+    from conformance.lib import pdu as P
 
     bulk_study = [u for u, s in corpus.studies.items() if s["PatientID"] == "CONF-BULK"][0]
-    ae = AE(ae_title="PYCANCEL")
-    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 60
-    ae.add_requested_context(STUDY_ROOT_FIND)
-    ae.add_requested_context("1.2.840.10008.1.1")
-    assoc = ae.associate("127.0.0.1", node.port, ae_title=node.aet)
-    if not checks.check("cancel/associates", assoc.is_established, "association not established"):
-        return
-    no_delay(assoc)
+    ident = build_identifier("IMAGE", {"StudyInstanceUID": bulk_study}, ["SOPInstanceUID", "InstanceNumber"], None)
     try:
-        ident = build_identifier("IMAGE", {"StudyInstanceUID": bulk_study}, ["SOPInstanceUID", "InstanceNumber"], None)
-        context_id = next(cx.context_id for cx in assoc.accepted_contexts if cx.abstract_syntax == STUDY_ROOT_FIND)
-        pending, final, sent_cancel = 0, None, False
-        for status, _ident in assoc.send_c_find(ident, STUDY_ROOT_FIND, msg_id=77):
-            if status is None or "Status" not in status:
-                break
-            code = int(status.Status)
-            if code in (0xFF00, 0xFF01):
-                pending += 1
-                if not sent_cancel:
-                    assoc.send_c_cancel(77, context_id)
-                    sent_cancel = True
-            else:
-                final = code
-        checks.check("cancel/final-status-FE00", final == 0xFE00,
-                     f"final {final if final is None else hex(final)} after {pending} pending of {BULK_INSTANCES}")
-        checks.check("cancel/fewer-responses-than-matches", 1 <= pending < BULK_INSTANCES,
-                     f"{pending} pending responses for {BULK_INSTANCES} matches")
-        st = assoc.send_c_echo() if assoc.is_established else None
-        checks.check("cancel/c-echo-same-association", st is not None and "Status" in st and int(st.Status) == 0,
-                     f"C-ECHO status {st}")
-    finally:
-        if assoc.is_established:
-            assoc.release()
+        r = P.find_then_cancel(node.port, node.aet, STUDY_ROOT_FIND, P.implicit_le(ident))
+    except OSError as e:
+        checks.fail("cancel/final-status-FE00", str(e))
+        return
+    checks.check("cancel/final-status-FE00", r.final == 0xFE00,
+                 f"final {r.final if r.final is None else hex(r.final)} after {r.pending} pending of {BULK_INSTANCES} {r.why}")
+    checks.check("cancel/fewer-responses-than-matches", r.pending < BULK_INSTANCES,
+                 f"{r.pending} pending responses for {BULK_INSTANCES} matches")
+    checks.check("cancel/c-echo-same-association", r.echo == 0x0000, f"C-ECHO status {r.echo}")
     ok, why = node.echo_ok()
     checks.check("cancel/echoscu-new-association", ok, why)
 

@@ -211,3 +211,74 @@ def read_dimse_command(sock: socket.socket, timeout: float = 15.0) -> tuple[dict
 def status_of(command: dict[int, bytes]) -> int | None:
     value = command.get(0x00000900)
     return struct.unpack("<H", value)[0] if value and len(value) == 2 else None
+
+
+# --- C-FIND with a C-CANCEL in the same write ----------------------------------------------------
+
+@dataclass
+class CancelledFind:
+    """What came back for a C-FIND-RQ cancelled at once: pending responses counted, the final
+    status, the status of a C-ECHO on the same association afterwards, and why it stopped short."""
+
+    pending: int
+    final: int | None
+    echo: int | None
+    why: str = ""
+
+
+def find_then_cancel(port: int, called: str, sop_class: str, identifier: bytes, message_id: int = 77,
+                     timeout: float = 30.0) -> CancelledFind:
+    """Associates (`sop_class` as context 1, Verification as 3), then sends the C-FIND-RQ, its
+    identifier (Implicit VR LE bytes) and a C-CANCEL-RQ for it in one TCP write (PS3.7 §9.3.2.3:
+    the requestor may cancel at any time while the operation runs), reads every response to the
+    final one, sends a C-ECHO-RQ and releases. Cancelling on the first pending response instead
+    races a fast SCP: it may have sent every match before the cancel arrives."""
+    find_rq = command_set([(0x0002, _ui(sop_class)), (0x0100, _us(0x0020)), (0x0110, _us(message_id)),
+                           (0x0700, _us(0x0000)), (0x0800, _us(0x0001))])
+    cancel_rq = command_set([(0x0100, _us(0x0FFF)), (0x0120, _us(message_id)), (0x0800, _us(0x0101))])
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.sendall(associate_rq(called, "RAWCANCEL", [(1, sop_class, [IMPLICIT_VR_LE]), (3, VERIFICATION, [IMPLICIT_VR_LE])]))
+        ac = read_pdu(sock, timeout)
+        accepted = accepted_contexts(ac.body) if ac.pdu_type == A_ASSOCIATE_AC else {}
+        if accepted.get(1, (1,))[0] != 0 or accepted.get(3, (1,))[0] != 0:
+            return CancelledFind(0, None, None, f"association: PDU type {ac.pdu_type}, contexts {accepted}")
+        sock.sendall(p_data(pdv(1, find_rq, True, True)) + p_data(pdv(1, identifier, False, True))
+                     + p_data(pdv(1, cancel_rq, True, True)))
+        pending, final, command = 0, None, b""
+        while final is None:
+            ans = read_pdu(sock, timeout)
+            if ans.pdu_type != P_DATA_TF:
+                return CancelledFind(pending, None, None, f"PDU type {ans.pdu_type} before the final response")
+            off = 0
+            while off + 6 <= len(ans.body):
+                (length,) = struct.unpack_from(">I", ans.body, off)
+                header = ans.body[off + 5]
+                if header & 0x01:
+                    command += ans.body[off + 6:off + 4 + length]
+                    if header & 0x02:
+                        status = status_of(parse_command(command))
+                        command = b""
+                        if status in (0xFF00, 0xFF01):
+                            pending += 1
+                        else:
+                            final = status
+                off += 4 + length
+        sock.sendall(p_data(pdv(3, c_echo_rq(message_id + 1), True, True)))
+        echo, _ = read_dimse_command(sock, timeout)
+        sock.sendall(release_rq())
+        read_pdu(sock, timeout)
+        return CancelledFind(pending, final, status_of(echo) if echo is not None else None)
+
+
+def implicit_le(ds) -> bytes:  # noqa: ANN001
+    """A pydicom data set's bytes in Implicit VR Little Endian (a DIMSE identifier)."""
+    import io
+
+    from pydicom.filebase import DicomFileLike
+    from pydicom.filewriter import write_dataset
+
+    buffer = DicomFileLike(io.BytesIO())
+    buffer.is_little_endian, buffer.is_implicit_VR = True, True
+    write_dataset(buffer, ds)
+    return buffer.parent.getvalue()
