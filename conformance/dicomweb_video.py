@@ -17,6 +17,8 @@ dicomweb-client the others with STOW-RS, together with an Encapsulated PDF of od
   a range past the end → 416 with `Content-Range: bytes */N`; a malformed Range, several ranges,
   another unit or a reversed range are ignored: 200 with the whole stream.
 - Accept image/jpeg for a video → 406; /frames/1/rendered of a video → 406.
+- WADO-URI (PS3.18 §9): contentType=the video's type, or none, → 200 with the stream;
+  contentType=image/jpeg → 406 naming the video type.
 - Metadata: the video's Pixel Data BulkDataURI is /bulkdata/7FE00010; it returns the stream
   single part (video type or application/octet-stream) and as the one part of multipart/related.
 - /rendered of the PDF: application/pdf, the document without its pad byte; a Range → 206.
@@ -256,6 +258,19 @@ def main() -> int:
             status, _, body = get(port, path + "/frames/1/rendered", {"Accept": "*/*"})
             checks.check(f"{name}: /frames/1/rendered → 406 with a reason", status == 406 and b"video" in body,
                          f"{status} {body[:200]!r}")
+
+            # WADO-URI (PS3.18 §9): the video type, also by default; an image type is not served.
+            ds = v["ds"]
+            wado = (f"/wado?requestType=WADO&studyUID={ds.StudyInstanceUID}&seriesUID={ds.SeriesInstanceUID}"
+                    f"&objectUID={ds.SOPInstanceUID}")
+            for content_type in [v["media"], None]:
+                status, h, body = get(port, wado + (f"&contentType={content_type}" if content_type else ""))
+                checks.check(f"{name}: WADO-URI contentType={content_type} → 200 {v['media']}, the stream",
+                             status == 200 and h.get("content-type", "").lower() == v["media"] and body == whole,
+                             f"{status} {h.get('content-type')} {len(body)}")
+            status, _, body = get(port, wado + "&contentType=image/jpeg")
+            checks.check(f"{name}: WADO-URI contentType=image/jpeg → 406 naming the video type",
+                         status == 406 and v["media"].encode() in body, f"{status} {body[:200]!r}")
 
             # Metadata → BulkDataURI → the stream.
             status, _, body = get(port, path + "/metadata", {"Accept": "application/dicom+json"})

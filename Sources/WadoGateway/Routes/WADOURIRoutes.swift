@@ -49,9 +49,21 @@ struct WADOURIRoutes: Sendable {
             throw DicomWebError.badRequest("anonymize=\(value.prefix(20)) is not defined; the token is yes (PS3.18 §9.4.1)")
         }
         let isImage = instance.sopClassUID != "" && gateway.isImageClass(instance)
-        let types = (p["contentType"] ?? (isImage ? "image/jpeg" : "application/dicom"))
+        // A video (MPEG2, MPEG-4 AVC, HEVC) goes out as its stream in its own media type, the
+        // default for it (PS3.18 §9.1.2.1.5 lists video/mpeg, video/mp4 and video/H265); it is
+        // not rendered as an image.
+        let video = try await VideoStream.open(instance, in: gateway.archive)
+        let types = (p["contentType"] ?? video?.mediaTypes.first ?? (isImage ? "image/jpeg" : "application/dicom"))
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         for type in types {
+            let mediaType = (type.split(separator: ";").first.map(String.init) ?? type).lowercased()
+            if let video {
+                if video.mediaTypes.contains(mediaType) {
+                    if anonymize { try await refuseBurnedIn(instance) }
+                    return video.singlePart(request, contentType: mediaType)
+                }
+                if mediaType.hasPrefix("image/") { continue }
+            }
             switch type.split(separator: ";").first.map(String.init) ?? type {
             case "application/dicom":
                 if anonymize {
@@ -69,7 +81,8 @@ struct WADOURIRoutes: Sendable {
                 continue
             }
         }
-        throw DicomWebError.notAcceptable("contentType \(types.joined(separator: ",").prefix(80)) is not served for this object; application/dicom is")
+        throw DicomWebError.notAcceptable("contentType \(types.joined(separator: ",").prefix(80)) is not served for this object; "
+                                          + ((video?.mediaTypes ?? []) + ["application/dicom"]).joined(separator: " or ") + " is")
     }
 
     /// PS3.18 §9.1.2.4: frameNumber, rows, columns, region, windowCenter/windowWidth, imageQuality.
