@@ -162,13 +162,18 @@ public enum CodecRegistry {
         codecs.first { $0.transferSyntaxUIDs.contains(syntax) && $0.canDecode(descriptor, syntax: syntax) }
     }
 
-    /// The first codec that encodes `descriptor` frames into `syntax`.
-    ///
-    /// PS3.5 §8.2.3, §8.2.4: PALETTE COLOR only in a lossless syntax. A palette image's values are
-    /// indices into its colour tables, so no encoder is offered for a syntax that may be lossy.
+    /// The first codec that encodes `descriptor` frames into `syntax`; none for a palette image in
+    /// a syntax that may be lossy (`paletteRefused`).
     public static func encoder(for syntax: String, _ descriptor: FrameDescriptor) -> (any PixelCodec)? {
-        if descriptor.photometricInterpretation.uppercased() == "PALETTE COLOR", TransferSyntax(uid: syntax).permitsLossy { return nil }
+        if paletteRefused(syntax, descriptor) { return nil }
         return codecs.first { $0.transferSyntaxUIDs.contains(syntax) && $0.canEncode(descriptor, syntax: syntax) }
+    }
+
+    /// PS3.5 §8.2.3, §8.2.4: PALETTE COLOR only in a lossless syntax. A palette image's values are
+    /// indices into its colour tables, so `descriptor` frames are not written in `syntax` when it
+    /// may be lossy.
+    public static func paletteRefused(_ syntax: String, _ descriptor: FrameDescriptor) -> Bool {
+        descriptor.photometricInterpretation.uppercased() == "PALETTE COLOR" && TransferSyntax(uid: syntax).permitsLossy
     }
 
     /// Every transfer syntax some codec decodes.

@@ -157,7 +157,7 @@ public enum Transcoder {
             for k in 0..<frames.numberOfFrames {
                 let frame = k == 0 ? first : try frames.decodedFrame(k + 1)
                 guard let codec = CodecRegistry.encoder(for: target.uid, frame.descriptor) else {
-                    let palette = frame.descriptor.photometricInterpretation.uppercased() == "PALETTE COLOR" && target.permitsLossy
+                    let palette = CodecRegistry.paletteRefused(target.uid, frame.descriptor)
                     throw CodecError(.unsupported, "no encoder for \(target.name) with \(frame.descriptor.bitsAllocated) bits allocated, "
                                      + "\(frame.descriptor.samplesPerPixel) samples, \(frame.descriptor.photometricInterpretation)"
                                      + (palette ? " (PALETTE COLOR goes only into a lossless syntax, PS3.5 §8.2)" : ""),

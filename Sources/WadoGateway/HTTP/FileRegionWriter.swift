@@ -40,9 +40,6 @@ struct FileRegionWriter: Sendable {
         var size: Int
         /// The bytes of the file that are the part's body (a frame's); nil: the whole file.
         var bytes: Range<Int>? = nil
-
-        /// The length of the part's body.
-        var bodyLength: Int { bytes?.count ?? size }
     }
 
     /// A stored file whose size is not the indexed one.

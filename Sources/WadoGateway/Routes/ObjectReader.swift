@@ -99,8 +99,6 @@ enum ObjectReader {
         }
     }
 
-    /// Reads an indexed object's data set, leaving Pixel Data and values longer than
-    /// `bulkDataThreshold` in the file.
     /// The stored object of `instance`, opened as `source`, with Pixel Data and values over 1 KiB
     /// left in the file, read on the calling (blocking) thread. An object that does not parse is a
     /// 500 naming the instance, returned rather than thrown so that a caller's blocking closure
@@ -131,6 +129,8 @@ enum ObjectReader {
         }
     }
 
+    /// Reads an indexed object's data set, leaving Pixel Data and values longer than
+    /// `bulkDataThreshold` in the file.
     static func dataSet(_ instance: IndexedInstance, in archive: Archive, bulkDataThreshold: UInt64 = 1024)
         async throws(DicomWebError) -> DicomFile {
         do {

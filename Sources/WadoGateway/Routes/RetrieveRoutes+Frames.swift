@@ -72,13 +72,13 @@ extension RetrieveRoutes {
     private func storedFrames(_ request: Request, _ instance: IndexedInstance, _ frames: FrameSource, _ numbers: [Int],
                               _ plan: FrameSource.Plan, channel: (any Channel)?) -> Response? {
         guard plan.action == .stored, let path = archive.store.localPath(instance.objectPath) else { return nil }
-        var spans: [Range<Int>] = []
-        for n in numbers {
+        let spans: [Range<Int>] = numbers.compactMap { n in
             guard let span = frames.frames.storedSpan(frame: n), span.path == path,
                   let start = Int(exactly: span.offset), let length = Int(exactly: span.length),
                   start + length <= instance.fileSize else { return nil }
-            spans.append(start..<(start + length))
+            return start..<(start + length)
         }
+        guard spans.count == numbers.count else { return nil }
         let boundary = Multipart.newBoundary()
         let partHeader = Multipart.partHeader(boundary: boundary, contentType: plan.partContentType)
         let closing = Multipart.closing(boundary: boundary)
@@ -88,11 +88,10 @@ extension RetrieveRoutes {
         headers[.acceptRanges] = "bytes"
         let sendfile = request.method == .get ? channel : nil
         let size = instance.fileSize
-        let runs = spans
         let body = ResponseBody(contentLength: contentLength) { writer in
             if let sendfile {
                 // The CRLF that ends a part goes out with the next part's header, or the closing.
-                let parts = runs.enumerated().map { i, span in
+                let parts = spans.enumerated().map { i, span in
                     FileRegionWriter.Part(header: ByteBuffer(string: (i > 0 ? "\r\n" : "") + partHeader), path: path, size: size, bytes: span)
                 }
                 let sent: Bool

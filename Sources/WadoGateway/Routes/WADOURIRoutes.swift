@@ -56,7 +56,8 @@ struct WADOURIRoutes: Sendable {
         let types = (p["contentType"] ?? video?.mediaTypes.first ?? (isImage ? "image/jpeg" : "application/dicom"))
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         for type in types {
-            let mediaType = (type.split(separator: ";").first.map(String.init) ?? type).lowercased()
+            let base = type.split(separator: ";").first.map(String.init) ?? type
+            let mediaType = base.lowercased()
             if let video {
                 if video.mediaTypes.contains(mediaType) {
                     if anonymize { try await refuseBurnedIn(instance) }
@@ -64,7 +65,7 @@ struct WADOURIRoutes: Sendable {
                 }
                 if mediaType.hasPrefix("image/") { continue }
             }
-            switch type.split(separator: ";").first.map(String.init) ?? type {
+            switch base {
             case "application/dicom":
                 if anonymize {
                     return try await anonymized(instance, transferSyntax: p["transferSyntax"])
