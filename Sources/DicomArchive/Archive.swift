@@ -260,8 +260,9 @@ public final class Archive: Sendable {
     private func readAttributes(_ staged: StagingFile, context: IngestContext) throws(ArchiveError) -> InstanceAttributes {
         do throws(ArchiveError) {
             let file: DicomFile
+            let source = try staged.byteSource()
             do {
-                file = try DicomFile.read(path: staged.path, options: .headersOnly)
+                file = try DicomFile.read(source: source, options: .headersOnly)
             } catch {
                 throw .unreadable("\(error)")
             }
@@ -304,7 +305,8 @@ public final class Archive: Sendable {
     /// cannot take the image (bit depth, colour) leaves the file as received, with a log line.
     private func compress(_ staged: StagingFile, to target: String, _ a: InstanceAttributes) throws(ArchiveError) -> InstanceAttributes {
         let full: DicomFile
-        do { full = try DicomFile.read(path: staged.path) } catch { throw .unreadable("\(error)") }
+        let source = try staged.byteSource()
+        do { full = try DicomFile.read(source: source) } catch { throw .unreadable("\(error)") }
         guard full.dataSet.contains(.pixelData) else { return a }
         let bytes: [UInt8]
         do {

@@ -50,7 +50,7 @@ public struct LocalFileStore: FileStore {
     }
 
     public func makeStagingFile() throws(ArchiveError) -> StagingFile {
-        try StagingFile(path: "\(root)/\(Self.incomingDirectory)/\(POSIX.randomHex()).part")
+        try StagingFile(path: "\(root)/\(Self.incomingDirectory)/\(POSIX.randomHex()).part", directIO: true)
     }
 
     public func key(for sopInstanceUID: String, avoiding: String?) -> String {

@@ -6,6 +6,17 @@ import Darwin
 
 /// Small POSIX helpers for the file store: every call loops on EINTR and reports errno as `ArchiveError`.
 enum POSIX {
+    /// open(2)'s O_DIRECT, which Glibc's Swift module leaves out (it needs _GNU_SOURCE); its value
+    /// differs between architectures (asm-generic/fcntl.h and arch/*/include/uapi/asm/fcntl.h).
+    /// 0 where unknown: no direct writes there.
+    #if os(Linux) && (arch(x86_64) || arch(i386))
+    static let oDirect: Int32 = 0o40000
+    #elseif os(Linux) && (arch(arm64) || arch(arm))
+    static let oDirect: Int32 = 0o200000
+    #else
+    static let oDirect: Int32 = 0
+    #endif
+
     /// fsync(2) of an open descriptor.
     static func fsync(_ fd: Int32, _ what: String) throws(ArchiveError) {
         while true {
