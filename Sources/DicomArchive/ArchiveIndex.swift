@@ -145,4 +145,7 @@ public protocol SynchronousArchiveIndex: ArchiveIndex {
         throws(ArchiveError) -> DecisionInputs
     /// Applies the writes in one transaction (see `apply`).
     func applyBlocking(_ writes: [IndexWrite]) throws(ArchiveError) -> [IndexWriteOutcome]
+    /// `instance(sopInstanceUID:)` on the calling thread: a retrieve then looks the instance up
+    /// and reads its file in one trip to a blocking thread.
+    func instanceBlocking(sopInstanceUID: String) throws(ArchiveError) -> IndexedInstance?
 }

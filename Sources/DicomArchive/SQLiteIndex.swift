@@ -472,6 +472,14 @@ extension SQLiteIndex: SynchronousArchiveIndex {
         }
     }
 
+    public func instanceBlocking(sopInstanceUID: String) throws(ArchiveError) -> IndexedInstance? {
+        do {
+            return try pool.read { db in try Self.fetchInstance(db, sopInstanceUID: sopInstanceUID) }
+        } catch {
+            throw Self.indexError(error)
+        }
+    }
+
     public func applyBlocking(_ writes: [IndexWrite]) throws(ArchiveError) -> [IndexWriteOutcome] {
         guard !writes.isEmpty else { return [] }
         do {

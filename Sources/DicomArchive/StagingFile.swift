@@ -31,6 +31,8 @@ public final class StagingFile: @unchecked Sendable {
     /// `bytesWritten - buffered` before them, written in whole buffers).
     private var buffer: UnsafeMutableRawPointer?
     private var buffered = 0
+    /// The filesystem opened the file with O_DIRECT but refused a direct write (EINVAL).
+    private var directRefused = false
     /// Changes whenever the buffer's bytes move to the file or the buffer goes back to the pool,
     /// so that a `byteSource()` taken before cannot read stale memory.
     fileprivate private(set) var epoch = 0
@@ -117,7 +119,7 @@ public final class StagingFile: @unchecked Sendable {
     /// - Throws: `.outOfSpace` or `.io`.
     func rewrite(_ bytes: [UInt8]) throws(ArchiveError) {
         guard fd >= 0, !committed else { throw .io("staging file already closed") }
-        try leaveDirectMode()
+        try setDirect(false)
         buffered = 0
         releaseBuffer()
         guard lseek(fd, 0, SEEK_SET) == 0, ftruncate(fd, 0) == 0 else { throw ArchiveError.from(errno: errno, "rewrite staging file") }
@@ -168,23 +170,35 @@ public final class StagingFile: @unchecked Sendable {
 
     // MARK: - Direct writes
 
-    /// Writes the buffer at the end of the file. A full buffer goes as it is; the last one
-    /// (`final`) goes in its whole blocks with O_DIRECT and the rest (under one block) through the
-    /// page cache, so the file ends where the data does.
+    /// Writes the buffer at the end of the file. The file's first `DirectWriteBuffers.cachedHead`
+    /// bytes go through the page cache: they hold the attributes before the pixel data, which the
+    /// metadata, query and frame-offset reads that follow an ingest want from memory. The rest
+    /// goes with O_DIRECT in whole blocks; the last partial block (`final`) through the page
+    /// cache, so that the file ends where the data does.
     private func flushBuffer(final: Bool) throws(ArchiveError) {
         guard let buffer, buffered > 0 else { return }
-        let whole = final ? buffered / DirectWriteBuffers.alignment * DirectWriteBuffers.alignment : buffered
+        let alignment = DirectWriteBuffers.alignment
+        let head = bytesWritten == buffered ? min(DirectWriteBuffers.cachedHead, buffered) : 0
+        let whole = final ? max(head, buffered / alignment * alignment) : buffered
         var done = 0
-        var e = Self.writeAll(fd, buffer, whole, done: &done)
-        if e == EINVAL {
-            // A filesystem that opened with O_DIRECT but refuses the write: the rest goes
-            // through the page cache, from where the direct write stopped.
-            try leaveDirectMode()
+        var e: Int32 = 0
+        if head > 0 {
+            try setDirect(false)
+            e = Self.writeAll(fd, buffer, head, done: &done)
+            if e == 0 && whole > head { try setDirect(true) }
+        }
+        if e == 0 && done < whole {
             e = Self.writeAll(fd, buffer, whole, done: &done)
+            if e == EINVAL {
+                // A filesystem that opened with O_DIRECT but refuses the write: this file goes
+                // through the page cache from where the direct write stopped.
+                directRefused = true
+                try setDirect(false)
+                e = Self.writeAll(fd, buffer, whole, done: &done)
+            }
         }
         if e == 0 && final && whole < buffered {
-            try leaveDirectMode()
-            done = whole
+            try setDirect(false)
             e = Self.writeAll(fd, buffer, buffered, done: &done)
         }
         if e != 0 { throw ArchiveError.from(errno: e, "write staging file") }
@@ -192,11 +206,12 @@ public final class StagingFile: @unchecked Sendable {
         buffered = 0
     }
 
-    /// Clears O_DIRECT on the descriptor (for an unaligned tail, or a rewrite).
-    private func leaveDirectMode() throws(ArchiveError) {
+    /// Sets or clears O_DIRECT on the descriptor (never sets it after a refusal).
+    private func setDirect(_ on: Bool) throws(ArchiveError) {
         let flags = fcntl(fd, F_GETFL)
         guard flags >= 0 else { throw ArchiveError.from(errno: errno, "fcntl staging file") }
-        if flags & POSIX.oDirect != 0, fcntl(fd, F_SETFL, flags & ~POSIX.oDirect) != 0 {
+        let wanted = on && !directRefused ? flags | POSIX.oDirect : flags & ~POSIX.oDirect
+        if wanted != flags, fcntl(fd, F_SETFL, wanted) != 0 {
             throw ArchiveError.from(errno: errno, "fcntl staging file")
         }
     }
@@ -231,6 +246,8 @@ enum DirectWriteBuffers {
     /// O_DIRECT needs buffer, offset and length aligned to the device's logical block (512 or 4096).
     static let alignment = 4096
     static let retained = 16
+    /// Written through the page cache at the start of every file (a multiple of `alignment`).
+    static let cachedHead = 64 << 10
     /// Addresses of the free buffers (a pointer is not Sendable; its address is).
     private static let pool = Mutex<[UInt]>([])
 

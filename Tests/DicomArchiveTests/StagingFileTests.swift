@@ -30,8 +30,8 @@ struct StagingFileTests {
         try source.bytes(at: 0, count: Int(source.length))
     }
 
-    @Test("sizes around the block and the buffer: the byte source and the finished file hold what was appended",
-          arguments: [0, 1, 4_095, 4_096, 4_097, 527_000, DirectWriteBuffers.size - 1, DirectWriteBuffers.size,
+    @Test("sizes around the block, the cached head and the buffer: the byte source and the finished file hold what was appended",
+          arguments: [0, 1, 4_095, 4_096, 4_097, 65_535, 65_536, 65_537, 69_633, 527_000, DirectWriteBuffers.size - 1, DirectWriteBuffers.size,
                       DirectWriteBuffers.size + 1, 2 * DirectWriteBuffers.size + 12_345])
     func directRoundTrip(size: Int) throws {
         let root = TemporaryRoot()

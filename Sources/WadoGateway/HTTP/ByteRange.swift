@@ -12,7 +12,7 @@ enum ByteRange {
 
     static func parse(_ header: String?, length: Int) -> Outcome {
         guard let header, header.hasPrefix("bytes="), !header.contains(",") else { return .ignore }
-        let spec = header.dropFirst(6).trimmingCharacters(in: .whitespaces)
+        let spec = header.dropFirst(6).trimmedOWS
         let halves = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
         guard halves.count == 2 else { return .ignore }
         if halves[0].isEmpty {

@@ -49,7 +49,7 @@ struct MediaRange: Sendable, Equatable, CustomStringConvertible {
         }
         var ranges: [(Int, MediaRange)] = []
         for (i, item) in splitOutsideQuotes(header, on: ",").enumerated() {
-            let text = item.trimmingCharacters(in: .whitespaces)
+            let text = item.trimmedOWS
             if text.isEmpty { continue }
             ranges.append((i, try parseRange(text)))
         }
@@ -58,7 +58,7 @@ struct MediaRange: Sendable, Equatable, CustomStringConvertible {
     }
 
     static func parseRange(_ text: String) throws(DicomWebError) -> MediaRange {
-        let pieces = splitOutsideQuotes(text, on: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+        let pieces = splitOutsideQuotes(text, on: ";").map { $0.trimmedOWS }
         let type = (pieces.first ?? "").lowercased()
         let halves = type.split(separator: "/", omittingEmptySubsequences: false)
         guard halves.count == 2, !halves[0].isEmpty, !halves[1].isEmpty,
@@ -69,8 +69,8 @@ struct MediaRange: Sendable, Equatable, CustomStringConvertible {
         var quality = 1.0
         for p in pieces.dropFirst() where !p.isEmpty {
             guard let eq = p.firstIndex(of: "=") else { throw .badRequest("media type parameter \"\(p.prefix(80))\" has no value") }
-            let name = p[..<eq].trimmingCharacters(in: .whitespaces).lowercased()
-            var value = p[p.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            let name = p[..<eq].trimmedOWS.lowercased()
+            var value = p[p.index(after: eq)...].trimmedOWS
             if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
                 value = String(value.dropFirst().dropLast()).replacingOccurrences(of: "\\\"", with: "\"")
             }

@@ -79,8 +79,8 @@ struct MultipartReader {
                 var headers: [String: String] = [:]
                 for line in block.split(separator: "\r\n") {
                     guard let colon = line.firstIndex(of: ":") else { throw .malformed("part header line without a colon") }
-                    headers[line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()] =
-                        line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                    headers[line[..<colon].trimmedOWS.lowercased()] =
+                        line[line.index(after: colon)...].trimmedOWS
                 }
                 events.append(.partStart(headers: headers))
                 state = .body

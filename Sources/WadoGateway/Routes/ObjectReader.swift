@@ -135,15 +135,21 @@ enum ObjectReader {
         async throws(DicomWebError) -> DicomFile {
         do {
             return try await BlockingIO.run { () throws(ArchiveError) -> DicomFile in
-                let source = try archive.store.open(instance.objectPath)
-                do throws(DicomReadError) {
-                    return try DicomFile.read(source: source, options: ReadOptions(bulkDataThreshold: bulkDataThreshold, lazyPixelData: true))
-                } catch {
-                    throw ArchiveError.unreadable("\(error)")
-                }
+                try header(instance, in: archive, bulkDataThreshold: bulkDataThreshold)
             }
         } catch {
             throw DicomWebError.archive(error)
+        }
+    }
+
+    /// `dataSet` on the calling (blocking) thread.
+    static func header(_ instance: IndexedInstance, in archive: Archive, bulkDataThreshold: UInt64 = 1024)
+        throws(ArchiveError) -> DicomFile {
+        let source = try archive.store.open(instance.objectPath)
+        do throws(DicomReadError) {
+            return try DicomFile.read(source: source, options: ReadOptions(bulkDataThreshold: bulkDataThreshold, lazyPixelData: true))
+        } catch {
+            throw ArchiveError.unreadable("\(error)")
         }
     }
 }

@@ -56,7 +56,7 @@ struct QIDORequest: Sendable {
             case "fuzzymatching":
                 guard value == "true" || value == "false" else { throw .badRequest("fuzzymatching must be true or false") }
             case "includefield":
-                for field in value.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !field.isEmpty {
+                for field in value.split(separator: ",").map({ $0.trimmedOWS }) where !field.isEmpty {
                     if field == "all" { includeAll = true; continue }
                     let tag = try Self.attribute(field)
                     if let qk = QueryKey.byTag[tag], qk.level <= level {

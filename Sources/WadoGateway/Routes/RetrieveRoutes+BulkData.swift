@@ -64,7 +64,7 @@ extension RetrieveRoutes {
 
     /// MIME Type of Encapsulated Document (0042,0012), lower case; application/pdf when absent.
     static func documentMediaType(_ ds: DataSet) -> String {
-        ds.string(.mimeTypeOfEncapsulatedDocument)?.trimmingCharacters(in: .whitespaces).lowercased() ?? "application/pdf"
+        ds.string(.mimeTypeOfEncapsulatedDocument)?.trimmedOWS.lowercased() ?? "application/pdf"
     }
 
     /// A document of odd length was padded to even (PS3.5 §7.1); Encapsulated Document Length

@@ -13,8 +13,7 @@ extension RetrieveRoutes {
     func frames(_ request: Request, _ scope: Scope, list: String, channel: (any Channel)? = nil) async throws -> Response {
         let ranges = try MediaRange.parseAccept(acceptValue(request))
         let numbers = try FrameList.parse(list)
-        let instance = try await self.instance(scope)
-        let file = try await ObjectReader.dataSet(instance, in: archive)
+        let (instance, file) = try await instanceAndHeader(scope)
         let frames = try FrameSource(file: file, instance: instance)
         try frames.check(numbers)
         guard let plan = frames.plan(for: ranges) else {

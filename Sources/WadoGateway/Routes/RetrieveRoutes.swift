@@ -85,10 +85,38 @@ struct RetrieveRoutes: Sendable {
         }
         let found: IndexedInstance?
         do { found = try await archive.index.instance(sopInstanceUID: uid) } catch { throw DicomWebError.archive(error) }
-        guard let found, found.studyInstanceUID == scope.study, scope.series == nil || found.seriesInstanceUID == scope.series else {
-            throw .notFound("no instance \(uid) in series \(scope.series ?? "-") of study \(scope.study)")
-        }
+        guard let found, Self.contains(scope, found) else { throw Self.notInScope(uid, scope) }
         return found
+    }
+
+    /// The instance of `scope` and its header (`ObjectReader.dataSet`). A request for a frame
+    /// needs both: with an index that answers on the calling thread, the lookup and the read are
+    /// one trip to a blocking thread instead of a hop through the index's queue and another.
+    func instanceAndHeader(_ scope: Scope) async throws(DicomWebError) -> (IndexedInstance, DicomFile) {
+        guard let uid = scope.instance, let index = archive.index as? any SynchronousArchiveIndex else {
+            let instance = try await instance(scope)
+            return (instance, try await ObjectReader.dataSet(instance, in: archive))
+        }
+        let archive = self.archive
+        let found: (IndexedInstance, DicomFile)?
+        do {
+            found = try await BlockingIO.run { () throws(ArchiveError) -> (IndexedInstance, DicomFile)? in
+                guard let instance = try index.instanceBlocking(sopInstanceUID: uid), Self.contains(scope, instance) else { return nil }
+                return (instance, try ObjectReader.header(instance, in: archive))
+            }
+        } catch {
+            throw DicomWebError.archive(error)
+        }
+        guard let found else { throw Self.notInScope(uid, scope) }
+        return found
+    }
+
+    static func contains(_ scope: Scope, _ instance: IndexedInstance) -> Bool {
+        instance.studyInstanceUID == scope.study && (scope.series == nil || instance.seriesInstanceUID == scope.series)
+    }
+
+    static func notInScope(_ uid: String, _ scope: Scope) -> DicomWebError {
+        .notFound("no instance \(uid) in series \(scope.series ?? "-") of study \(scope.study)")
     }
 
     // MARK: - Instances
@@ -236,7 +264,7 @@ struct RetrieveRoutes: Sendable {
         headers[.cacheControl] = "no-cache"          // revalidate: cheap, and always current
         headers[.vary] = "Accept-Encoding"
         if let inm = request.headers[.ifNoneMatch],
-           inm.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag || $0.trimmingCharacters(in: .whitespaces) == "W/" + etag }) {
+           inm.split(separator: ",").contains(where: { $0.trimmedOWS == etag || $0.trimmedOWS == "W/" + etag }) {
             return Response(status: .notModified, headers: headers)
         }
         let root = gateway.serviceRoot(for: request)

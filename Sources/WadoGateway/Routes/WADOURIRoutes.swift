@@ -54,7 +54,7 @@ struct WADOURIRoutes: Sendable {
         // not rendered as an image.
         let video = try await VideoStream.open(instance, in: gateway.archive)
         let types = (p["contentType"] ?? video?.mediaTypes.first ?? (isImage ? "image/jpeg" : "application/dicom"))
-            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            .split(separator: ",").map { $0.trimmedOWS }
         for type in types {
             let base = type.split(separator: ";").first.map(String.init) ?? type
             let mediaType = base.lowercased()
