@@ -246,6 +246,17 @@ struct JSONWriter {
     /// A JSON string: quote, reverse solidus and control characters escaped (RFC 8259 §7).
     mutating func string(_ s: String) {
         out.append(0x22)
+        var s = s
+        // Most values need no escape: their bytes go in whole.
+        let plain = s.withUTF8 { utf8 -> Bool in
+            guard !utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) else { return false }
+            out.append(contentsOf: utf8)
+            return true
+        }
+        if plain {
+            out.append(0x22)
+            return
+        }
         for b in s.utf8 {
             switch b {
             case 0x22: out.append(0x5C); out.append(0x22)

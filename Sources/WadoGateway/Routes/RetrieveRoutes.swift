@@ -2,6 +2,7 @@
 // application/dicom (streamed file by file) and their metadata (DICOM JSON with BulkDataURIs);
 // frames and bulk data are in RetrieveRoutes+Frames and RetrieveRoutes+BulkData.
 import DicomArchive
+import Foundation
 import DicomCore
 import HTTPTypes
 import Hummingbird
@@ -294,21 +295,68 @@ struct RetrieveRoutes: Sendable {
         }
     }
 
-    /// The JSON array of the instances' metadata, whole.
+    /// The JSON array of the instances' metadata, whole. Read and encoded in runs of
+    /// `metadataRun` instances on blocking threads, as many runs at once as there are cores: the
+    /// first request for a series (a viewer opening a study) waits for all of it.
     static func metadataArray(_ list: [IndexedInstance], root: String, in archive: Archive) async throws -> [UInt8] {
+        let runs = stride(from: 0, to: list.count, by: metadataRun).map { Array(list[$0..<min($0 + metadataRun, list.count)]) }
+        let width = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        var encoded = [[UInt8]](repeating: [], count: runs.count)
+        try await withThrowingTaskGroup(of: (Int, [UInt8]).self) { group in
+            var next = 0
+            func start() {
+                let i = next
+                next += 1
+                group.addTask { (i, try await metadataRun(runs[i], root: root, in: archive)) }
+            }
+            while next < min(width, runs.count) { start() }
+            while let (i, bytes) = try await group.next() {
+                encoded[i] = bytes
+                if next < runs.count { start() }
+            }
+        }
         var all: [UInt8] = [UInt8(ascii: "[")]
-        for (i, instance) in list.enumerated() {
-            if i > 0 { all.append(UInt8(ascii: ",")) }
-            all += try await metadataJSON(instance, root: root, in: archive)
+        all.reserveCapacity(encoded.reduce(2) { $0 + $1.count })
+        for (i, run) in encoded.enumerated() {
+            if i > 0 && !run.isEmpty { all.append(UInt8(ascii: ",")) }
+            all += run
         }
         all.append(UInt8(ascii: "]"))
         return all
     }
 
+    static let metadataRun = 16
+
+    /// Instances' metadata joined by commas, read and encoded on one blocking thread.
+    static func metadataRun(_ run: [IndexedInstance], root: String, in archive: Archive) async throws(DicomWebError) -> [UInt8] {
+        let result: Result<[UInt8], DicomWebError>
+        do {
+            result = try await BlockingIO.run { () throws(ArchiveError) -> Result<[UInt8], DicomWebError> in
+                var out: [UInt8] = []
+                for (i, instance) in run.enumerated() {
+                    let file = try ObjectReader.header(instance, in: archive)
+                    do throws(DicomWebError) {
+                        if i > 0 { out.append(UInt8(ascii: ",")) }
+                        out += try metadataJSON(instance, file, root: root)
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+                return .success(out)
+            }
+        } catch {
+            throw DicomWebError.archive(error)
+        }
+        return try result.get()
+    }
+
     /// PS3.18 §10.4.1.2 / Annex F.2: an instance's attributes without File Meta, values larger than
     /// 1 KiB and Pixel Data as BulkDataURIs of this node.
     static func metadataJSON(_ instance: IndexedInstance, root: String, in archive: Archive) async throws -> [UInt8] {
-        let file = try await ObjectReader.dataSet(instance, in: archive)
+        try metadataJSON(instance, try await ObjectReader.dataSet(instance, in: archive), root: root)
+    }
+
+    static func metadataJSON(_ instance: IndexedInstance, _ file: DicomFile, root: String) throws(DicomWebError) -> [UInt8] {
         let base = "\(root)/studies/\(instance.studyInstanceUID)/series/\(instance.seriesInstanceUID)/instances/\(instance.sopInstanceUID)"
         let encoder = DicomJSONEncoder(bulkDataThreshold: 1024, bulkDataURI: { path, element in
             if path.sequence.isEmpty, path.tag == .pixelData {
