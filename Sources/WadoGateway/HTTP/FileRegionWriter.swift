@@ -86,13 +86,14 @@ struct FileRegionWriter: Sendable {
     /// `write` in one trip to the event loop, for a response that needs no other answer from
     /// `connection(_:)`: false, with nothing written, when `channel` is not a plain HTTP/1
     /// connection (the caller then sends the parts another way).
-    static func write(_ parts: [Part], on channel: any Channel, window: Int = FileRegionWriter.window) async throws -> Bool {
+    static func write(_ parts: [Part], trailer: ByteBuffer? = nil, on channel: any Channel,
+                      window: Int = FileRegionWriter.window) async throws -> Bool {
         guard !parts.isEmpty else { return true }
         return try await channel.eventLoop.flatSubmit { () -> EventLoopFuture<Bool> in
             guard let context = try? channel.pipeline.syncOperations.context(handlerType: HTTP1ToHTTPServerCodec.self) else {
                 return channel.eventLoop.makeSucceededFuture(false)
             }
-            let pump = Pump(context: context, parts: parts, window: max(1, window))
+            let pump = Pump(context: context, parts: parts, trailer: trailer, window: max(1, window))
             pump.run()
             return pump.done.futureResult.map { true }
         }.get()
@@ -103,6 +104,8 @@ struct FileRegionWriter: Sendable {
     private final class Pump {
         let context: ChannelHandlerContext
         let parts: [Part]
+        /// Written after the last part, in the same flush (a multipart body's closing delimiter).
+        let trailer: ByteBuffer?
         let window: Int
         let done: EventLoopPromise<Void>
         var next = 0
@@ -111,9 +114,10 @@ struct FileRegionWriter: Sendable {
         var running = false
         var again = false
 
-        init(context: ChannelHandlerContext, parts: [Part], window: Int) {
+        init(context: ChannelHandlerContext, parts: [Part], trailer: ByteBuffer?, window: Int) {
             self.context = context
             self.parts = parts
+            self.trailer = trailer
             self.window = window
             self.done = context.eventLoop.makePromise()
         }
@@ -175,6 +179,9 @@ struct FileRegionWriter: Sendable {
             context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(parts[index].header))), promise: nil)
             let written = context.eventLoop.makePromise(of: Void.self)
             context.write(NIOAny(HTTPServerResponsePart.body(.fileRegion(region))), promise: written)
+            if index == parts.count - 1, let trailer {
+                context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(trailer))), promise: nil)
+            }
             written.futureResult.assumeIsolated().whenComplete { result in
                 // The region's write is over (done or failed): the file is no longer in use.
                 try? handle.close()

@@ -95,12 +95,12 @@ extension RetrieveRoutes {
                 }
                 let sent: Bool
                 do {
-                    sent = try await FileRegionWriter.write(parts, on: sendfile)
+                    // The closing delimiter goes out in the flush of the last frame.
+                    sent = try await FileRegionWriter.write(parts, trailer: ByteBuffer(string: "\r\n" + closing), on: sendfile)
                 } catch let failure as FileRegionWriter.Failure {
                     throw failure.underlying
                 }
                 if sent {
-                    try await writer.write(ByteBuffer(string: "\r\n" + closing))
                     try await writer.finish(nil)
                     return
                 }
