@@ -142,14 +142,24 @@ enum ObjectReader {
         }
     }
 
-    /// `dataSet` on the calling (blocking) thread.
+    /// `dataSet` on the calling (blocking) thread. Headers read with the default threshold from
+    /// local files are kept in `headers` and checked against the file's identity on every use.
     static func header(_ instance: IndexedInstance, in archive: Archive, bulkDataThreshold: UInt64 = 1024)
         throws(ArchiveError) -> DicomFile {
+        let cached = bulkDataThreshold == 1024 ? archive.store.localPath(instance.objectPath) : nil
+        let identity = cached.flatMap(HeaderCache.identity(of:))
+        if let cached, let identity, let file = headers.file(cached, identity) { return file }
         let source = try archive.store.open(instance.objectPath)
+        let file: DicomFile
         do throws(DicomReadError) {
-            return try DicomFile.read(source: source, options: ReadOptions(bulkDataThreshold: bulkDataThreshold, lazyPixelData: true))
+            file = try DicomFile.read(source: source, options: ReadOptions(bulkDataThreshold: bulkDataThreshold, lazyPixelData: true))
         } catch {
             throw ArchiveError.unreadable("\(error)")
         }
+        if let cached, let identity { headers.store(file, path: cached, identity: identity) }
+        return file
     }
+
+    /// Parsed headers of the objects read last (see HeaderCache): 1,024 files' worth.
+    static let headers = HeaderCache(capacity: 1024)
 }
