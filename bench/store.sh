@@ -3,6 +3,7 @@
 #
 # On the same data and the same disk, in one run:
 #   (0) the disk's limit: N_SLICES files of one slice's size, each written and fsync'd in turn;
+#   (0b) the sender's ceiling: the series over one association to storescp writing into tmpfs;
 #   then for each server (dicomnode serve, /usr/bin/storescp --fork, /usr/sbin/Orthanc):
 #   (1) one /usr/bin/storescu association sending an N_SLICES-slice CT series (512x512, 16-bit,
 #       ~515 KiB per file), and
@@ -208,6 +209,28 @@ done
 printf 'fsync-limit\twrite+fsync\t%s\t%s\t%s\t%s\t%s\t-\n' "$FS_FILES" "$FS_BYTES" "$FS_SECONDS" "$FS_FILES" "$FS_FILES" >> "$RESULTS"
 rm -rf "$STORE/fsync"
 settle
+
+# --- (0b) the sender's ceiling -------------------------------------------------------------------
+# How fast storescu can send the series over one association at all: storescp (no --fork) writing
+# into tmpfs, where nothing reaches the disk and nothing is fsync'd. No durable receiver can be
+# faster than this with storescu as the sender; the issue's "0.9x the fsync limit" is out of reach
+# whenever this row is below it.
+SHM_OUT=""
+if [ -d /dev/shm ]; then
+  SHM_OUT=$(mktemp -d /dev/shm/store-bench-XXXXXX)
+  PORT=$(free_port)
+  log "sender ceiling: storescp into $SHM_OUT on $PORT ..."
+  start_server tmpfs-sink "$STORESCP" -aet SINK -od "$SHM_OUT" "$PORT"
+  wait_echo "$PORT" SINK || die "storescp (tmpfs) did not answer C-ECHO"
+  t0=$(now)
+  "$STORESCU" -aec SINK 127.0.0.1 "$PORT" "${SERIES_FILES[@]}" > "$STORE/tmpfs-sink.out" 2>&1 || log "tmpfs sink: storescu failed"
+  t1=$(now)
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n' "tmpfs-sink" "1 assoc" "$N_SLICES" "$SERIES_BYTES" \
+    "$(elapsed "$t0" "$t1")" "$(find "$SHM_OUT" -type f -name 'CT.*' | wc -l)" "$N_SLICES" >> "$RESULTS"
+  stop_server tmpfs-sink
+  set_rss tmpfs-sink "$RSS"
+  rm -rf "$SHM_OUT"
+fi
 
 # --- (a) dicomnode --------------------------------------------------------------------------
 PORT=$(free_port)

@@ -49,6 +49,8 @@ def main():
     print("ratios (instances/s; > 1: dicomnode faster)")
     ratio("dicomnode 1 assoc / fsync limit", rate("dicomnode", single), rate("fsync-limit", "write"))
     ratio(f"dicomnode {multi} / fsync limit", rate("dicomnode", multi), rate("fsync-limit", "write"))
+    ratio("sender ceiling (tmpfs sink) / fsync limit", rate("tmpfs-sink", single), rate("fsync-limit", "write"))
+    ratio("dicomnode 1 assoc / sender ceiling", rate("dicomnode", single), rate("tmpfs-sink", single))
     ratio("dicomnode / Orthanc, 1 assoc", rate("dicomnode", single), rate("orthanc", single))
     ratio(f"dicomnode / Orthanc, {multi}", rate("dicomnode", multi), rate("orthanc", multi))
     ratio("dicomnode / storescp, 1 assoc", rate("dicomnode", single), rate("storescp", single))
