@@ -26,6 +26,16 @@ struct StagingFileTests {
         }
     }
 
+    /// A direct-mode staging file in a fresh directory (kept while `root` lives).
+    static func directStaging(in root: TemporaryRoot) throws -> StagingFile {
+        try FileManager.default.createDirectory(atPath: root.path, withIntermediateDirectories: true)
+        return try StagingFile(path: root.path + "/s.part", directIO: true)
+    }
+
+    static func contents(_ path: String) -> [UInt8]? {
+        FileManager.default.contents(atPath: path).map { [UInt8]($0) }
+    }
+
     static func readAll(_ source: any ByteSource) throws -> [UInt8] {
         try source.bytes(at: 0, count: Int(source.length))
     }
@@ -51,14 +61,13 @@ struct StagingFileTests {
             #expect(try source.bytes(at: UInt64(at), count: count) == Array(bytes[at..<at + count]))
         }
         try staged.finishWriting(durable: true)
-        #expect(FileManager.default.contents(atPath: staged.path).map { [UInt8]($0) } == bytes)
+        #expect(Self.contents(staged.path) == bytes)
     }
 
     @Test("on a filesystem with O_DIRECT the appends go direct; a byte source taken before the buffer moved refuses to read")
     func directModeAndStaleSource() throws {
         let root = TemporaryRoot()
-        try FileManager.default.createDirectory(atPath: root.path, withIntermediateDirectories: true)
-        let staged = try StagingFile(path: root.path + "/s.part", directIO: true)
+        let staged = try Self.directStaging(in: root)
         // The test root is on the build machine's disk (ext4 in CI), which takes O_DIRECT.
         #expect(staged.isDirect)
         try staged.write(Self.pattern(10_000, seed: 3))
@@ -79,28 +88,26 @@ struct StagingFileTests {
         try Self.stage(bytes, into: staged)
         #expect(try Self.readAll(staged.byteSource()) == bytes)
         try staged.finishWriting(durable: true)
-        #expect(FileManager.default.contents(atPath: path).map { [UInt8]($0) } == bytes)
+        #expect(Self.contents(path) == bytes)
     }
 
     @Test("a rewrite after direct appends replaces the content whole")
     func rewriteAfterDirect() throws {
         let root = TemporaryRoot()
-        try FileManager.default.createDirectory(atPath: root.path, withIntermediateDirectories: true)
-        let staged = try StagingFile(path: root.path + "/s.part", directIO: true)
+        let staged = try Self.directStaging(in: root)
         try Self.stage(Self.pattern(DirectWriteBuffers.size + 50_000, seed: 5), into: staged)
         let replacement = Self.pattern(12_345, seed: 9)
         try staged.rewrite(replacement)
         #expect(staged.bytesWritten == replacement.count)
         #expect(try Self.readAll(staged.byteSource()) == replacement)
         try staged.finishWriting(durable: true)
-        #expect(FileManager.default.contents(atPath: staged.path).map { [UInt8]($0) } == replacement)
+        #expect(Self.contents(staged.path) == replacement)
     }
 
     @Test("discard removes the file and returns the buffer; writing afterwards fails")
     func discardDirect() throws {
         let root = TemporaryRoot()
-        try FileManager.default.createDirectory(atPath: root.path, withIntermediateDirectories: true)
-        let staged = try StagingFile(path: root.path + "/s.part", directIO: true)
+        let staged = try Self.directStaging(in: root)
         try staged.write(Self.pattern(DirectWriteBuffers.size + 1, seed: 2))
         staged.discard()
         #expect(!FileManager.default.fileExists(atPath: staged.path))
