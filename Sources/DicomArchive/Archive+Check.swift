@@ -60,6 +60,7 @@ extension Archive {
                       try await BlockingIO.run({ () throws(ArchiveError) -> Int? in try store.size(of: row.objectPath) }) == nil
                 else { return }
                 _ = try await index.deleteInstance(sopInstanceUID: row.sopInstanceUID)
+                noteRemoval()
                 logger.warning("dropped index row whose file is gone", metadata: ["sopInstanceUID": "\(row.sopInstanceUID)"])
                 report.repaired += 1
             }
@@ -103,6 +104,7 @@ extension Archive {
             try await quarantine(key, reason: "unreadable or not the indexed instance")
             if let indexedAs, try await index.instance(sopInstanceUID: indexedAs)?.objectPath == key {
                 _ = try await index.deleteInstance(sopInstanceUID: indexedAs)
+                noteRemoval()
             }
             return false
         }
@@ -119,6 +121,7 @@ extension Archive {
                                                         identityConflictPolicy: configuration.identityConflictPolicy))
         switch outcome {
         case .inserted, .replaced, .duplicateIgnored:
+            noteRemoval()
             logger.notice("object file indexed by check", metadata: ["sopInstanceUID": "\(uid)"])
             return true
         case .refused(let error):

@@ -64,6 +64,8 @@ public final class Archive: Sendable {
     public let previousRunEndedUncleanly: Bool
     /// The preview policy's worker, when the policy names any syntax.
     let previews: PreviewQueue?
+    /// Counts the times an indexed instance was replaced or dropped (`removals`).
+    private let removalCount = Atomic<UInt64>(0)
 
     /// Opens the archive at `configuration.root`: creates `objects/`, `incoming/`, `quarantine/`,
     /// opens and migrates `index.sqlite`, removes stale files in `incoming/`.
@@ -380,6 +382,7 @@ public final class Archive: Sendable {
             schedulePreview(a, key: key)
             return result(.stored, a, key: key, warnings: warnings(conflict, a))
         case .replaced(let old, let conflict):
+            noteRemoval()
             if old != key {
                 store.removePreview(for: old)
                 do throws(ArchiveError) { try store.remove(old) } catch {
@@ -435,6 +438,14 @@ public final class Archive: Sendable {
     }
 
     // MARK: - Queries
+
+    /// Goes up each time an indexed instance is replaced by another file or its row is dropped,
+    /// after the index says so. A cache of index answers taken at one value is good while the
+    /// value stays (a new instance never changes what an earlier answer said of another one).
+    /// This process's changes only: a cache shared by nodes must also check the files.
+    public var removals: UInt64 { removalCount.load(ordering: .acquiring) }
+
+    func noteRemoval() { removalCount.add(1, ordering: .releasing) }
 
     public func instanceCount() async throws(ArchiveError) -> Int {
         try await index.instanceCount()

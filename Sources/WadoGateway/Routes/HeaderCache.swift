@@ -3,9 +3,15 @@
 // series' metadata (every header), then asks for each frame, which needs the same header again.
 // An object file is never rewritten in place (a replacement is a new file, renamed), so an entry is
 // good while the file at that path is the same inode with the same size and modification time.
+//
+// An entry also keeps the index's answer for the instance (IndexedInstance), so that a frame
+// request on an instance seen a moment ago needs neither the index nor a blocking thread: the
+// answer holds while the file is the same and the archive has replaced or dropped no instance
+// since (`Archive.removals`). A new instance changes nothing an answer said of another one.
 #if canImport(Glibc)
 import Glibc
 #endif
+import DicomArchive
 import DicomCore
 import Synchronization
 
@@ -20,10 +26,14 @@ final class HeaderCache: Sendable {
         var identity: Identity
         var file: DicomFile
         var used: UInt64
+        /// The index's answer for the instance in the file, and `Archive.removals` when it was given.
+        var instance: (IndexedInstance, removals: UInt64)?
     }
 
     private struct State {
         var entries: [String: Entry] = [:]
+        /// SOP Instance UID → path of its entry (an entry that has an `instance`).
+        var paths: [String: String] = [:]
         var clock: UInt64 = 0
     }
 
@@ -57,14 +67,36 @@ final class HeaderCache: Sendable {
         }
     }
 
-    func store(_ file: DicomFile, path: String, identity: Identity) {
+    /// The index's answer and the header of instance `uid`, when both are kept, the answer was
+    /// given at `removals` and its file is still the one read. `path`: the local path of an object
+    /// key (nil: not a local file), to tell apart archives that hold the same instance.
+    func instance(_ uid: String, removals: UInt64, path: (String) -> String?) -> (IndexedInstance, DicomFile)? {
+        guard let (cachedPath, instance) = state.withLock({ s -> (String, IndexedInstance)? in
+            guard let p = s.paths[uid], let e = s.entries[p], let (instance, at) = e.instance, at == removals else { return nil }
+            return (p, instance)
+        }), path(instance.objectPath) == cachedPath, let identity = Self.identity(of: cachedPath),
+              let file = file(cachedPath, identity) else { return nil }
+        return (instance, file)
+    }
+
+    /// Keeps `file`, read from `path` when it had `identity`; with `instance`, the index's answer
+    /// for it, given at `Archive.removals` = `removals`.
+    func store(_ file: DicomFile, path: String, identity: Identity, instance: IndexedInstance? = nil, removals: UInt64 = 0) {
         state.withLock { s in
             s.clock += 1
-            s.entries[path] = Entry(identity: identity, file: file, used: s.clock)
+            var entry = Entry(identity: identity, file: file, used: s.clock)
+            if let instance {
+                entry.instance = (instance, removals)
+                s.paths[instance.sopInstanceUID] = path
+            }
+            s.entries[path] = entry
             guard s.entries.count > capacity else { return }
             // Over capacity: the least recently used quarter goes, so that this runs rarely.
-            let drop = s.entries.sorted { $0.value.used < $1.value.used }.prefix(max(1, capacity / 4)).map(\.key)
-            for key in drop { s.entries[key] = nil }
+            let drop = s.entries.sorted { $0.value.used < $1.value.used }.prefix(max(1, capacity / 4))
+            for (key, e) in drop {
+                s.entries[key] = nil
+                if let uid = e.instance?.0.sopInstanceUID, s.paths[uid] == key { s.paths[uid] = nil }
+            }
         }
     }
 

@@ -144,11 +144,16 @@ enum ObjectReader {
 
     /// `dataSet` on the calling (blocking) thread. Headers read with the default threshold from
     /// local files are kept in `headers` and checked against the file's identity on every use.
-    static func header(_ instance: IndexedInstance, in archive: Archive, bulkDataThreshold: UInt64 = 1024)
-        throws(ArchiveError) -> DicomFile {
+    /// - Parameter removals: `archive.removals` read before the index gave `instance`: the
+    ///   answer is then kept with the header (`HeaderCache.instance`).
+    static func header(_ instance: IndexedInstance, in archive: Archive, bulkDataThreshold: UInt64 = 1024,
+                       removals: UInt64? = nil) throws(ArchiveError) -> DicomFile {
         let cached = bulkDataThreshold == 1024 ? archive.store.localPath(instance.objectPath) : nil
         let identity = cached.flatMap(HeaderCache.identity(of:))
-        if let cached, let identity, let file = headers.file(cached, identity) { return file }
+        if let cached, let identity, let file = headers.file(cached, identity) {
+            if let removals { headers.store(file, path: cached, identity: identity, instance: instance, removals: removals) }
+            return file
+        }
         let source = try archive.store.open(instance.objectPath)
         let file: DicomFile
         do throws(DicomReadError) {
@@ -156,7 +161,7 @@ enum ObjectReader {
         } catch {
             throw ArchiveError.unreadable("\(error)")
         }
-        if let cached, let identity { headers.store(file, path: cached, identity: identity) }
+        if let cached, let identity { headers.store(file, path: cached, identity: identity, instance: removals.map { _ in instance }, removals: removals ?? 0) }
         return file
     }
 

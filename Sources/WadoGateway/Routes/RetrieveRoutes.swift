@@ -99,11 +99,19 @@ struct RetrieveRoutes: Sendable {
             return (instance, try await ObjectReader.dataSet(instance, in: archive))
         }
         let archive = self.archive
+        // A viewer asks for the frames of instances whose metadata it has just read: the index's
+        // answer and the header are then at hand, good while no instance was replaced or dropped
+        // and the file is the same (HeaderCache), and no blocking thread is needed.
+        let removals = archive.removals
+        if let hit = ObjectReader.headers.instance(uid, removals: removals, path: { archive.store.localPath($0) }) {
+            guard Self.contains(scope, hit.0) else { throw Self.notInScope(uid, scope) }
+            return hit
+        }
         let found: (IndexedInstance, DicomFile)?
         do {
             found = try await BlockingIO.run { () throws(ArchiveError) -> (IndexedInstance, DicomFile)? in
                 guard let instance = try index.instanceBlocking(sopInstanceUID: uid), Self.contains(scope, instance) else { return nil }
-                return (instance, try ObjectReader.header(instance, in: archive))
+                return (instance, try ObjectReader.header(instance, in: archive, removals: removals))
             }
         } catch {
             throw DicomWebError.archive(error)
@@ -227,6 +235,7 @@ struct RetrieveRoutes: Sendable {
 
     func metadata(_ request: Request, _ scope: Scope) async throws -> Response {
         try Self.checkMetadataAccept(acceptValue(request))
+        let removals = archive.removals
         let list = try await instances(scope)
         let root = gateway.serviceRoot(for: request)
         var headers = HTTPFields()
@@ -234,7 +243,8 @@ struct RetrieveRoutes: Sendable {
         let archive = self.archive
         if Compression.acceptsGzip(request) {
             // Compressed whole (series metadata is also cached, see seriesMetadata).
-            return Compression.response(try await Self.metadataArray(list, root: root, in: archive), request: request, headers: headers)
+            return Compression.response(try await Self.metadataArray(list, root: root, in: archive, removals: removals),
+                                        request: request, headers: headers)
         }
         let body = ResponseBody { writer in
             try await writer.write(ByteBuffer(string: "["))
@@ -274,7 +284,8 @@ struct RetrieveRoutes: Sendable {
         if let hit = gateway.metadataCache.entry(key, version: version) {
             entry = hit
         } else {
-            let all = try await Self.metadataArray(try await instances(scope), root: root, in: archive)
+            let removals = archive.removals
+            let all = try await Self.metadataArray(try await instances(scope), root: root, in: archive, removals: removals)
             entry = MetadataCache.Entry(version: version, study: scope.study, json: all, gzip: Deflate.gzip(all))
             gateway.metadataCache.store(key, entry)
         }
@@ -298,7 +309,9 @@ struct RetrieveRoutes: Sendable {
     /// The JSON array of the instances' metadata, whole. Read and encoded in runs of
     /// `metadataRun` instances on blocking threads, as many runs at once as there are cores: the
     /// first request for a series (a viewer opening a study) waits for all of it.
-    static func metadataArray(_ list: [IndexedInstance], root: String, in archive: Archive) async throws -> [UInt8] {
+    /// - Parameter removals: `archive.removals` read before the index listed `list` (the answers
+    ///   are then kept with the headers, for the frame requests that follow).
+    static func metadataArray(_ list: [IndexedInstance], root: String, in archive: Archive, removals: UInt64? = nil) async throws -> [UInt8] {
         let runs = stride(from: 0, to: list.count, by: metadataRun).map { Array(list[$0..<min($0 + metadataRun, list.count)]) }
         let width = max(1, ProcessInfo.processInfo.activeProcessorCount)
         var encoded = [[UInt8]](repeating: [], count: runs.count)
@@ -307,7 +320,7 @@ struct RetrieveRoutes: Sendable {
             func start() {
                 let i = next
                 next += 1
-                group.addTask { (i, try await metadataRun(runs[i], root: root, in: archive)) }
+                group.addTask { (i, try await metadataRun(runs[i], root: root, in: archive, removals: removals)) }
             }
             while next < min(width, runs.count) { start() }
             while let (i, bytes) = try await group.next() {
@@ -328,13 +341,14 @@ struct RetrieveRoutes: Sendable {
     static let metadataRun = 16
 
     /// Instances' metadata joined by commas, read and encoded on one blocking thread.
-    static func metadataRun(_ run: [IndexedInstance], root: String, in archive: Archive) async throws(DicomWebError) -> [UInt8] {
+    static func metadataRun(_ run: [IndexedInstance], root: String, in archive: Archive, removals: UInt64? = nil)
+        async throws(DicomWebError) -> [UInt8] {
         let result: Result<[UInt8], DicomWebError>
         do {
             result = try await BlockingIO.run { () throws(ArchiveError) -> Result<[UInt8], DicomWebError> in
                 var out: [UInt8] = []
                 for (i, instance) in run.enumerated() {
-                    let file = try ObjectReader.header(instance, in: archive)
+                    let file = try ObjectReader.header(instance, in: archive, removals: removals)
                     do throws(DicomWebError) {
                         if i > 0 { out.append(UInt8(ascii: ",")) }
                         out += try metadataJSON(instance, file, root: root)
