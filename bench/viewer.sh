@@ -18,12 +18,16 @@
 # frames byte for byte against the stored files, HTJ2K frames decoded bit-exact against the native
 # pixels once per server) and a failed check fails the round. Times: to the end of the metadata,
 # to the first frame, to the last frame; medians over rounds; ratio orthanc/dicomnode (> 1:
-# dicomnode faster). dicomnode's RSS: max VmRSS sampled every 20 ms while the replays ran.
+# dicomnode faster). On loopback a "cold" round comes first: the page cache is dropped before each
+# server's replay (both read from the disk, as when a study is opened a while after it arrived);
+# it is reported on its own line, and the medians are of the rounds after it. dicomnode's RSS:
+# max VmRSS sampled every 20 ms while the replays ran.
 # A benchmark, not a test: CI does not run it. Needs root (network namespaces) and
 # apt: dcmtk orthanc orthanc-dicomweb openjph-tools iproute2; PyPI: pydicom pylibjpeg-openjpeg numpy.
 #
 #   bench/viewer.sh [--dicomnode PATH] [--links loopback,1gbit,100mbit]
 #   env: VIEWER_BENCH_SLICES (500), VIEWER_BENCH_ROUNDS (3; 1 for raw over 100mbit),
+#        VIEWER_BENCH_COLD (1: the cold round on loopback; needs root),
 #        VIEWER_BENCH_CONNECTIONS (6), PROGRESSIVE_BYTES (16384), DICOMNODE,
 #        BENCH_DIR (${TMPDIR:-/tmp}/dicomnode-bench/viewer), KEEP_BENCH_DIR=1
 set -euo pipefail
@@ -33,6 +37,7 @@ LIB="$HERE/lib"
 DICOMNODE=${DICOMNODE:-$ROOT/.build/release/dicomnode}
 SLICES=${VIEWER_BENCH_SLICES:-500}
 ROUNDS=${VIEWER_BENCH_ROUNDS:-3}
+COLD=${VIEWER_BENCH_COLD:-1}
 CONNECTIONS=${VIEWER_BENCH_CONNECTIONS:-6}
 PROGRESSIVE=${PROGRESSIVE_BYTES:-16384}
 WORK=${BENCH_DIR:-${TMPDIR:-/tmp}/dicomnode-bench/viewer}
@@ -52,7 +57,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --dicomnode) DICOMNODE="$2"; shift 2 ;;
     --links) LINKS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $1" ;;
   esac
 done
@@ -70,6 +75,10 @@ done
 [ -n "$PLUGIN" ] || die "Orthanc's DICOMweb plugin not found (apt-get install -y orthanc-dicomweb)"
 "$PYTHON" -c "import pydicom, numpy, openjpeg" 2>/dev/null || die "$PYTHON cannot import pydicom, numpy and openjpeg (pylibjpeg-openjpeg)"
 [[ "$LINKS" == loopback ]] || [ "$(id -u)" -eq 0 ] || die "shaped links need root (network namespaces); use --links loopback"
+if [ "$COLD" = 1 ] && [ "$(id -u)" -ne 0 ]; then
+  log "not root: no cold round (dropping the page cache needs root); VIEWER_BENCH_COLD=0 to silence"
+  COLD=0
+fi
 export TCP_NODELAY=1   # DCMTK and Orthanc leave Nagle on otherwise (ENVIRONMENT.md)
 
 # The series, once: native, and as HTJ2K lossless RPCL for Orthanc.
@@ -203,6 +212,9 @@ print(json.dumps(r))
 EOF
   tail -1 "$RESULTS" | "$PYTHON" -c 'import json,sys; r=json.loads(sys.stdin.read()); print("viewer-bench: %-8s %-6s %-6s %-11s round %d: metadata %s s, first frame %s s, last frame %s s, %s frames checked (%s decoded bit-exact), errors %d %s" % (r["link"], r["server"], r["dataset"], r["mode"], r["round"], r.get("metadata_s"), r.get("first_frame_s"), r.get("last_frame_s"), r.get("frames_checked"), r.get("frames_decoded_bit_exact"), r.get("error_count", 0), (r.get("errors") or [""])[0][:160]))' >&2
 }
+drop_caches() {  # the page cache written back and dropped (root)
+  sync; echo 3 > /proc/sys/vm/drop_caches
+}
 frame_probe() {  # SERVER LINK [curl args]: the HTTP status of frame 1 of the first instance
   local server=$1 link=$2; shift 2
   in_link "$link" "$CURL" -s -o "$RUN/probe.body" -w '%{http_code}' "$@" \
@@ -220,19 +232,26 @@ for link in "${LINK_LIST[@]}"; do
   for dataset in raw htj2k; do
     [ "$dataset" = raw ] && [ "$link" = 100mbit ] && rounds=1 || rounds=$ROUNDS
     [ "$dataset" = raw ] && servers=(dn-raw or-raw) || servers=(dn-ht or-ht)
-    for round in $(seq 1 "$rounds"); do
+    first=1
+    # On loopback, a round 0 first: the page cache dropped before each server's replay, so both
+    # read their files from the disk, as when a study is opened some time after it arrived. (The
+    # rounds after it find the files in memory: dicomnode writes its objects with O_DIRECT, so
+    # right after ingest its files are not cached and Orthanc's are; dropping makes it even.)
+    [ "$link" = loopback ] && [ "$COLD" = 1 ] && first=0
+    for round in $(seq "$first" "$rounds"); do
       for s in "${servers[@]}"; do
-        if [ "$round" = 1 ] && code=$(frame_probe "$s" "$link") && [ "$code" != 200 ]; then
+        if [ "$round" = "$first" ] && code=$(frame_probe "$s" "$link") && [ "$code" != 200 ]; then
           # Orthanc's DICOMweb plugin (DCMTK 3.6.7 underneath) does not know the HTJ2K syntaxes:
           # its frames answer 500 "Unknown transfer syntax". Recorded, not timed.
           log "$s cannot serve these frames (HTTP $code: $(head -c 160 "$RUN/probe.body" | tr -d '\n\t'))"
-          echo "{\"link\": \"$link\", \"server\": \"$s\", \"dataset\": \"$dataset\", \"mode\": \"full\", \"round\": 1, \"unavailable\": \"frames answer HTTP $code\"}" >> "$RESULTS"
+          echo "{\"link\": \"$link\", \"server\": \"$s\", \"dataset\": \"$dataset\", \"mode\": \"full\", \"round\": $round, \"unavailable\": \"frames answer HTTP $code\"}" >> "$RESULTS"
           skip_server[$s]=1
         fi
         [ -n "${skip_server[$s]:-}" ] && continue
         extra=()
         # The lossless round trip, decoded once per server and data set (on loopback, round 1).
         [ "$dataset" = htj2k ] && [ "$link" = loopback ] && [ "$round" = 1 ] && extra=(--decode --native "$RAW")
+        [ "$round" = 0 ] && drop_caches
         replay "$link" "$s" "$dataset" full "$round" "${extra[@]}"
       done
     done
@@ -261,19 +280,25 @@ rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 failed = [r for r in rows if r.get("error_count")]
 unavailable = [r for r in rows if r.get("unavailable")]
 def med(key, link, server, mode):
-    v = [r[key] for r in rows if r["link"] == link and r["server"] == server and r["mode"] == mode and not r.get("error_count") and r.get(key) is not None]
+    # Round 0 (cold) rows are reported on their own line, "cold".
+    if mode == "cold":
+        v = [r[key] for r in rows if r["link"] == link and r["server"] == server and r["mode"] == "full" and r["round"] == 0
+             and not r.get("error_count") and r.get(key) is not None]
+    else:
+        v = [r[key] for r in rows if r["link"] == link and r["server"] == server and r["mode"] == mode and r["round"] > 0
+             and not r.get("error_count") and r.get(key) is not None]
     return statistics.median(v) if v else None
 print(f"\nviewer replay, load at start {sys.argv[3]}; medians in s (metadata / first frame / last frame)")
 print(f"{'link':9} {'data':6} {'mode':12} {'dicomnode':>26} {'orthanc':>26}   last frame: orthanc/dicomnode")
 for link in dict.fromkeys(r["link"] for r in rows):
     for data, dn, orr in (("raw", "dn-raw", "or-raw"), ("htj2k", "dn-ht", "or-ht")):
-        for mode in ("full", "progressive"):
+        for mode in ("cold", "full", "progressive"):
             a = [med(k, link, dn, mode) for k in ("metadata_s", "first_frame_s", "last_frame_s")]
             b = [med(k, link, orr, mode) for k in ("metadata_s", "first_frame_s", "last_frame_s")]
             if a[2] is None and b[2] is None: continue
             fmt = lambda t: " / ".join("-" if x is None else f"{x:.3f}" for x in t)
-            ratio = f"{b[2] / a[2]:.2f}x" if a[2] and b[2] else ("n/a: " + next((r.get("unavailable", "failed") for r in rows if r["link"] == link and r["server"] == orr and r["mode"] == mode), "n/a"))
-            best = med("last_frame_s", link, "or-raw", "full")
+            ratio = f"{b[2] / a[2]:.2f}x" if a[2] and b[2] else ("n/a: " + next((r.get("unavailable", "failed") for r in rows if r["link"] == link and r["server"] == orr and r["mode"] == ("full" if mode == "cold" else mode)), "n/a"))
+            best = med("last_frame_s", link, "or-raw", "cold" if mode == "cold" else "full")
             if data == "htj2k" and a[2] and best:
                 ratio += f"; vs Orthanc raw {best / a[2]:.2f}x"
             print(f"{link:9} {data:6} {mode:12} {fmt(a):>26} {fmt(b):>26}   {ratio}")
