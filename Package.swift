@@ -61,7 +61,8 @@ var targets: [Target] = [
     ),
     .target(name: "DicomTestSupport", dependencies: ["DicomCore"], path: "Tests/DicomTestSupport"),
     .testTarget(name: "DicomCoreTests", dependencies: ["DicomCore", "DicomTestSupport"]),
-    .testTarget(name: "DicomArchiveTests", dependencies: ["DicomArchive", "DicomTestSupport"]),
+    .testTarget(name: "DicomArchiveTests", dependencies: ["DicomArchive", "DicomTestSupport",
+                                                        .product(name: "GRDB", package: "GRDB.swift")]),
     .testTarget(name: "dicomnodeTests", dependencies: ["dicomnode"]),
     .testTarget(
         name: "WadoGatewayTests",

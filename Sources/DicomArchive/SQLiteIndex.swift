@@ -161,18 +161,16 @@ public final class SQLiteIndex: ArchiveIndex {
             if conflict == nil {
                 try updatePatient(db, id: patientId, a)
                 let r = PersonNameKey.groups(of: a.referringPhysicianName)
-                try Self.exec(db, sql: """
-                    UPDATE study SET studyDate = COALESCE(?, studyDate), studyTime = COALESCE(?, studyTime),
-                        accessionNumber = COALESCE(?, accessionNumber), studyID = COALESCE(?, studyID),
-                        studyDescription = COALESCE(?, studyDescription),
-                        referringPhysicianName = COALESCE(?, referringPhysicianName),
-                        referringPhysicianNameKey = CASE WHEN ? IS NULL THEN referringPhysicianNameKey ELSE ? END,
-                        referringPhysicianNameIdeographicKey = CASE WHEN ? IS NULL THEN referringPhysicianNameIdeographicKey ELSE ? END,
-                        referringPhysicianNamePhoneticKey = CASE WHEN ? IS NULL THEN referringPhysicianNamePhoneticKey ELSE ? END
-                    WHERE id = ?
-                    """, arguments: [a.studyDate, a.studyTime, a.accessionNumber, a.studyID, a.studyDescription,
-                                     a.referringPhysicianName, a.referringPhysicianName, r.alphabetic,
-                                     a.referringPhysicianName, r.ideographic, a.referringPhysicianName, r.phonetic, studyId])
+                try Self.updateIfChanged(db, table: "study", [
+                    ("studyDate", "COALESCE(?1, studyDate)"), ("studyTime", "COALESCE(?2, studyTime)"),
+                    ("accessionNumber", "COALESCE(?3, accessionNumber)"), ("studyID", "COALESCE(?4, studyID)"),
+                    ("studyDescription", "COALESCE(?5, studyDescription)"),
+                    ("referringPhysicianName", "COALESCE(?6, referringPhysicianName)"),
+                    ("referringPhysicianNameKey", "CASE WHEN ?6 IS NULL THEN referringPhysicianNameKey ELSE ?7 END"),
+                    ("referringPhysicianNameIdeographicKey", "CASE WHEN ?6 IS NULL THEN referringPhysicianNameIdeographicKey ELSE ?8 END"),
+                    ("referringPhysicianNamePhoneticKey", "CASE WHEN ?6 IS NULL THEN referringPhysicianNamePhoneticKey ELSE ?9 END"),
+                ], id: studyId, arguments: [a.studyDate, a.studyTime, a.accessionNumber, a.studyID, a.studyDescription,
+                                            a.referringPhysicianName, r.alphabetic, r.ideographic, r.phonetic])
             }
         } else {
             if let id = try Self.fetchInt64(db, sql: "SELECT id FROM patient WHERE patientID = ? AND issuerOfPatientID = ?",
@@ -204,14 +202,13 @@ public final class SQLiteIndex: ArchiveIndex {
         let seriesId: Int64
         if let seriesRow {
             seriesId = seriesRow["id"]
-            try Self.exec(db, sql: """
-                UPDATE series SET modality = COALESCE(?, modality), seriesNumber = COALESCE(?, seriesNumber),
-                    seriesDescription = COALESCE(?, seriesDescription), bodyPartExamined = COALESCE(?, bodyPartExamined),
-                    seriesDate = COALESCE(?, seriesDate), seriesTime = COALESCE(?, seriesTime),
-                    performedProcedureStepStartDate = COALESCE(?, performedProcedureStepStartDate)
-                WHERE id = ?
-                """, arguments: [a.modality, a.seriesNumber, a.seriesDescription, a.bodyPartExamined, a.seriesDate,
-                                 a.seriesTime, a.performedProcedureStepStartDate, seriesId])
+            try Self.updateIfChanged(db, table: "series", [
+                ("modality", "COALESCE(?1, modality)"), ("seriesNumber", "COALESCE(?2, seriesNumber)"),
+                ("seriesDescription", "COALESCE(?3, seriesDescription)"), ("bodyPartExamined", "COALESCE(?4, bodyPartExamined)"),
+                ("seriesDate", "COALESCE(?5, seriesDate)"), ("seriesTime", "COALESCE(?6, seriesTime)"),
+                ("performedProcedureStepStartDate", "COALESCE(?7, performedProcedureStepStartDate)"),
+            ], id: seriesId, arguments: [a.modality, a.seriesNumber, a.seriesDescription, a.bodyPartExamined, a.seriesDate,
+                                         a.seriesTime, a.performedProcedureStepStartDate])
             if let owner = try Self.fetchInt64(db, sql: "SELECT studyId FROM series WHERE id = ?", arguments: [seriesId]) {
                 touched.studies.insert(owner)
                 if let p = try Self.fetchInt64(db, sql: "SELECT patientId FROM study WHERE id = ?", arguments: [owner]) {
@@ -248,15 +245,28 @@ public final class SQLiteIndex: ArchiveIndex {
 
     static func updatePatient(_ db: Database, id: Int64, _ a: InstanceAttributes) throws {
         let n = PersonNameKey.groups(of: a.patientName)
-        try Self.exec(db, sql: """
-            UPDATE patient SET patientName = COALESCE(?, patientName), patientBirthDate = COALESCE(?, patientBirthDate),
-                patientSex = COALESCE(?, patientSex),
-                patientNameKey = CASE WHEN ? IS NULL THEN patientNameKey ELSE ? END,
-                patientNameIdeographicKey = CASE WHEN ? IS NULL THEN patientNameIdeographicKey ELSE ? END,
-                patientNamePhoneticKey = CASE WHEN ? IS NULL THEN patientNamePhoneticKey ELSE ? END
-            WHERE id = ?
-            """, arguments: [a.patientName, a.patientBirthDate, a.patientSex, a.patientName, n.alphabetic,
-                             a.patientName, n.ideographic, a.patientName, n.phonetic, id])
+        try Self.updateIfChanged(db, table: "patient", [
+            ("patientName", "COALESCE(?1, patientName)"), ("patientBirthDate", "COALESCE(?2, patientBirthDate)"),
+            ("patientSex", "COALESCE(?3, patientSex)"),
+            ("patientNameKey", "CASE WHEN ?1 IS NULL THEN patientNameKey ELSE ?4 END"),
+            ("patientNameIdeographicKey", "CASE WHEN ?1 IS NULL THEN patientNameIdeographicKey ELSE ?5 END"),
+            ("patientNamePhoneticKey", "CASE WHEN ?1 IS NULL THEN patientNamePhoneticKey ELSE ?6 END"),
+        ], id: id, arguments: [a.patientName, a.patientBirthDate, a.patientSex, n.alphabetic, n.ideographic, n.phonetic])
+    }
+
+    /// `UPDATE table SET column = expression, … WHERE id = ?` that leaves the row alone when every
+    /// expression equals the column's value (`IS`: NULL equals NULL). Writing equal values would
+    /// still rewrite a page of every index on those columns, each a WAL frame at the commit: the
+    /// instances of a series all carry the same study and series attributes.
+    /// - Parameters:
+    ///   - assignments: expressions name their arguments ?1…?N (an argument may be used twice).
+    ///   - arguments: ?1…?N; the row id is bound after them.
+    static func updateIfChanged(_ db: Database, table: String, _ assignments: [(column: String, expression: String)],
+                                id: Int64, arguments: [(any DatabaseValueConvertible)?]) throws {
+        let set = assignments.map { "\($0.column) = \($0.expression)" }.joined(separator: ", ")
+        let same = assignments.map { "\($0.column) IS \($0.expression)" }.joined(separator: " AND ")
+        try Self.exec(db, sql: "UPDATE \(table) SET \(set) WHERE id = ?\(arguments.count + 1) AND NOT (\(same))",
+                      arguments: StatementArguments(arguments + [id]))
     }
 
     /// Deletes an instance row; records its parents as touched. Unless `keepEmpty`, removes parents left empty.
@@ -289,6 +299,12 @@ public final class SQLiteIndex: ArchiveIndex {
         }
     }
 
+    /// Modalities in Study of the study row `study.id`, from its series.
+    static let modalitiesInStudy = """
+        SELECT group_concat(modality, '\\') FROM (SELECT DISTINCT modality FROM series
+                                                 WHERE studyId = study.id AND modality IS NOT NULL ORDER BY modality)
+        """
+
     /// Recomputes the derived keys of PS3.4 §C.6.1.1: Modalities in Study and the Number of … Related … counts.
     static func refreshDerived(_ db: Database, _ touched: Touched) throws {
         for id in touched.series {
@@ -302,11 +318,12 @@ public final class SQLiteIndex: ArchiveIndex {
                 UPDATE study SET
                     numberOfStudyRelatedSeries = (SELECT COUNT(*) FROM series WHERE studyId = study.id),
                     numberOfStudyRelatedInstances = (SELECT COUNT(*) FROM instance JOIN series ON series.id = instance.seriesId
-                                                     WHERE series.studyId = study.id),
-                    modalitiesInStudy = (SELECT group_concat(modality, '\\') FROM
-                                         (SELECT DISTINCT modality FROM series WHERE studyId = study.id AND modality IS NOT NULL
-                                          ORDER BY modality))
+                                                     WHERE series.studyId = study.id)
                 WHERE id = ?
+                """, arguments: [id])
+            // Indexed: written only when it changes (see updateIfChanged).
+            try Self.exec(db, sql: """
+                UPDATE study SET modalitiesInStudy = (\(modalitiesInStudy)) WHERE id = ?1 AND modalitiesInStudy IS NOT (\(modalitiesInStudy))
                 """, arguments: [id])
         }
         for id in touched.patients {

@@ -1,6 +1,7 @@
 import DicomCore
 import DicomTestSupport
 import Foundation
+import GRDB
 import Testing
 @testable import DicomArchive
 
@@ -60,6 +61,51 @@ struct ArchiveIngestTests {
         #expect(summary.numberOfStudyRelatedSeries == 2)
         #expect(summary.numberOfStudyRelatedInstances == 3)
         #expect(summary.patientID == "PID-1")
+    }
+
+    @Test("series and study attributes: a later instance fills and changes them; one that repeats them writes no row")
+    func attributeUpdatesOnlyWhenChanged() async throws {
+        let root = TemporaryRoot()
+        let archive = try root.archive()
+        let index = try #require(archive.index as? SQLiteIndex)
+        func ingest(_ ds: DataSet) async throws {
+            _ = try await archive.ingest(try Sample.stage(try Sample.partTen(ds), in: archive), context: IngestContext())
+        }
+        func row(_ sql: String) throws -> [String] {
+            try index.pool.read { db in
+                let r = try #require(try Row.fetchOne(db, sql: sql))
+                return (0..<r.count).map { (r[$0] as DatabaseValue).description }
+            }
+        }
+        try await ingest(Sample.dataSet(sop: "1.6.1", study: "1.6", series: "1.6.1", omit: .accessionNumber))
+        #expect(try row("SELECT accessionNumber, seriesDescription FROM study JOIN series ON series.studyId = study.id") == ["NULL", "\"first\""])
+        // Fills what was missing, replaces what differs.
+        try await ingest(Sample.dataSet(sop: "1.6.2", study: "1.6", series: "1.6.1", description: "second"))
+        #expect(try row("SELECT accessionNumber, seriesDescription FROM study JOIN series ON series.studyId = study.id") == ["\"ACC1\"", "\"second\""])
+        // Absent in a later instance: kept (COALESCE).
+        try await ingest(Sample.dataSet(sop: "1.6.3", study: "1.6", series: "1.6.1", description: "second", omit: .accessionNumber))
+        #expect(try row("SELECT accessionNumber, seriesDescription, numberOfSeriesRelatedInstances FROM study JOIN series ON series.studyId = study.id")
+                == ["\"ACC1\"", "\"second\"", "3"])
+
+        // The same values again: the guarded UPDATE changes no row (so writes no index page).
+        let a = try InstanceAttributes(file: DicomFile(dataSet: Sample.dataSet(sop: "1.6.4", study: "1.6", series: "1.6.1", description: "second"),
+                                                       transferSyntax: .explicitVRLittleEndian),
+                                       objectPath: "", fileSize: 0, sourceAETitle: nil, receivedAt: 0)
+        let changes = try await index.pool.write { db -> [Int] in
+            let ids = try #require(try Row.fetchOne(db, sql: "SELECT study.id, series.id, study.patientId FROM series JOIN study ON study.id = series.studyId"))
+            var counts: [Int] = []
+            try SQLiteIndex.updatePatient(db, id: ids[2], a)
+            counts.append(db.changesCount)
+            try SQLiteIndex.updateIfChanged(db, table: "series", [("seriesDescription", "COALESCE(?1, seriesDescription)")],
+                                            id: ids[1], arguments: [a.seriesDescription])
+            counts.append(db.changesCount)
+            try SQLiteIndex.updateIfChanged(db, table: "series", [("seriesDescription", "COALESCE(?1, seriesDescription)")],
+                                            id: ids[1], arguments: ["third"])
+            counts.append(db.changesCount)
+            return counts
+        }
+        #expect(changes == [0, 0, 1])
+        #expect(try row("SELECT seriesDescription FROM series") == ["\"third\""])
     }
 
     @Test("keep-first ignores a second copy and keeps the first file")
