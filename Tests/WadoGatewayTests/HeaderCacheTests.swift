@@ -7,15 +7,21 @@ import Testing
 
 @Suite("Header cache: parsed headers reused while the file is the same")
 struct HeaderCacheTests {
+    /// A directory of its own in the temporary directory, removed with the value.
+    final class Scratch {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("header-cache-\(UUID().uuidString)").path
+        init() throws { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+        deinit { try? FileManager.default.removeItem(atPath: path) }
+    }
+
     static func file(_ name: String) throws -> DicomFile {
         try DicomFile(dataSet: Sample.image(sop: "1.2.3.\(name.count)", name: name), transferSyntax: .explicitVRLittleEndian)
     }
 
     @Test("an entry is served while inode, size and mtime match, and dropped when the file was replaced")
     func identityDecides() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("header-cache-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let scratch = try Scratch()
+        let dir = scratch.path
         let path = dir + "/object.dcm"
         let first = try Self.file("Doe^Jane")
         try Data(first.encoded()).write(to: URL(fileURLWithPath: path))
@@ -74,9 +80,8 @@ struct HeaderCacheTests {
 
     @Test("the index's answer is kept with the header: served while no instance was replaced or dropped and the file is the same")
     func indexAnswer() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("header-cache-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let scratch = try Scratch()
+        let dir = scratch.path
         let path = dir + "/objects/ab/x.dcm"
         try FileManager.default.createDirectory(atPath: dir + "/objects/ab", withIntermediateDirectories: true)
         let file = try Self.file("Doe^Jane")
