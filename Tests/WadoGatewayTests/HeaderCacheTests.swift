@@ -94,7 +94,7 @@ struct HeaderCacheTests {
         let identity = try #require(HeaderCache.identity(of: path))
         cache.store(file, path: path, identity: identity)
         #expect(cache.instance("1.2.3.8", removals: 0, path: local) == nil)      // a header alone answers nothing
-        cache.store(file, path: path, identity: identity, instance: instance, removals: 3)
+        cache.store(file, path: path, identity: identity, answer: (instance, removals: 3))
         #expect(cache.instance("1.2.3.8", removals: 3, path: local)?.0 == instance)
         #expect(cache.instance("1.2.3.8", removals: 3, path: local)?.1.dataSet.string(.patientName) == "Doe^Jane")
         #expect(cache.instance("1.2.3.9", removals: 3, path: local) == nil)

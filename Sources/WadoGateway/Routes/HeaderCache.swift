@@ -79,15 +79,15 @@ final class HeaderCache: Sendable {
         return (instance, file)
     }
 
-    /// Keeps `file`, read from `path` when it had `identity`; with `instance`, the index's answer
-    /// for it, given at `Archive.removals` = `removals`.
-    func store(_ file: DicomFile, path: String, identity: Identity, instance: IndexedInstance? = nil, removals: UInt64 = 0) {
+    /// Keeps `file`, read from `path` when it had `identity`; with `answer`, the index's answer
+    /// for the instance in it and the value of `Archive.removals` before the index gave it.
+    func store(_ file: DicomFile, path: String, identity: Identity, answer: (IndexedInstance, removals: UInt64)? = nil) {
         state.withLock { s in
             s.clock += 1
             var entry = Entry(identity: identity, file: file, used: s.clock)
-            if let instance {
-                entry.instance = (instance, removals)
-                s.paths[instance.sopInstanceUID] = path
+            if let answer {
+                entry.instance = answer
+                s.paths[answer.0.sopInstanceUID] = path
             }
             s.entries[path] = entry
             guard s.entries.count > capacity else { return }

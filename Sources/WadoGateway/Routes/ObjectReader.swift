@@ -150,8 +150,9 @@ enum ObjectReader {
                        removals: UInt64? = nil) throws(ArchiveError) -> DicomFile {
         let cached = bulkDataThreshold == 1024 ? archive.store.localPath(instance.objectPath) : nil
         let identity = cached.flatMap(HeaderCache.identity(of:))
+        let answer = removals.map { (instance, removals: $0) }
         if let cached, let identity, let file = headers.file(cached, identity) {
-            if let removals { headers.store(file, path: cached, identity: identity, instance: instance, removals: removals) }
+            if answer != nil { headers.store(file, path: cached, identity: identity, answer: answer) }
             return file
         }
         let source = try archive.store.open(instance.objectPath)
@@ -161,7 +162,7 @@ enum ObjectReader {
         } catch {
             throw ArchiveError.unreadable("\(error)")
         }
-        if let cached, let identity { headers.store(file, path: cached, identity: identity, instance: removals.map { _ in instance }, removals: removals ?? 0) }
+        if let cached, let identity { headers.store(file, path: cached, identity: identity, answer: answer) }
         return file
     }
 
