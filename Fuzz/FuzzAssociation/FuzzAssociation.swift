@@ -23,7 +23,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
                                        logger: Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() }))
     let channel = EmbeddedChannel()
     do {
-        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PDUDecoder(maxLength: 1 << 16)))
+        try channel.pipeline.syncOperations.addHandler(PDUFramer(maxLength: 1 << 16))
         try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(PDUEncoder()))
         try channel.pipeline.syncOperations.addHandler(AssociationHandler(settings: settings))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 104)).wait()

@@ -15,7 +15,7 @@ struct AssociationHandlerTests {
     /// An acceptor pipeline on an EmbeddedChannel, connected (Sta2, ARTIM running).
     static func makeChannel(settings: AssociationSettings) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PDUDecoder(maxLength: 1 << 20)))
+        try channel.pipeline.syncOperations.addHandler(PDUFramer(maxLength: 1 << 20))
         try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(PDUEncoder()))
         try channel.pipeline.syncOperations.addHandler(AssociationHandler(settings: settings))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 104)).wait()

@@ -200,10 +200,61 @@ struct PDUCodecTests {
         #expect(Array(buffer.readableBytesView) == bytes)
     }
 
-    @Test("every golden PDU decodes when fed byte by byte and in every split through PDUDecoder")
+    /// The PDUs a PDUFramer on an EmbeddedChannel hands on for `reads`.
+    static func framed(_ reads: [[UInt8]], maxLength: UInt32 = 16384) throws -> [PDU] {
+        let channel = EmbeddedChannel(handler: PDUFramer(maxLength: maxLength))
+        defer { _ = try? channel.finish() }
+        var out: [PDU] = []
+        for read in reads {
+            try channel.writeInbound(ByteBuffer(bytes: read))
+            while let pdu = try channel.readInbound(as: PDU.self) { out.append(pdu) }
+        }
+        return out
+    }
+
+    @Test("every golden PDU decodes through PDUFramer fed byte by byte, and split in two at every offset")
     func dripFeed() throws {
-        let pairs = ExpectedPDUs.golden.map { (ByteBuffer(bytes: $0.bytes), [$0.pdu]) }
-        try ByteToMessageDecoderVerifier.verifyDecoder(inputOutputPairs: pairs) { PDUDecoder(maxLength: 16384) }
+        for entry in ExpectedPDUs.golden {
+            #expect(try Self.framed(entry.bytes.map { [$0] }) == [entry.pdu], "\(entry.name) byte by byte")
+            for cut in 0...entry.bytes.count {
+                #expect(try Self.framed([Array(entry.bytes[..<cut]), Array(entry.bytes[cut...])]) == [entry.pdu], "\(entry.name) cut at \(cut)")
+            }
+        }
+    }
+
+    @Test("all golden PDUs back to back through PDUFramer, in reads of every size from 1 to 700 bytes")
+    func framerReadSizes() throws {
+        let all = ExpectedPDUs.golden.flatMap(\.bytes)
+        for size in 1...700 {
+            let reads = stride(from: 0, to: all.count, by: size).map { Array(all[$0..<min($0 + size, all.count)]) }
+            #expect(try Self.framed(reads) == ExpectedPDUs.golden.map(\.pdu), "reads of \(size)")
+        }
+    }
+
+    @Test("PDUFramer: a bad type byte and a PDU-length over the limit are refused as they arrive, and later reads are reported, not decoded")
+    func framerRefusesEarly() throws {
+        let channel = EmbeddedChannel(handler: PDUFramer(maxLength: 16384))
+        // The first byte of a second PDU, in a read after a whole first one.
+        let echo = try #require(ExpectedPDUs.golden.first).bytes
+        try channel.writeInbound(ByteBuffer(bytes: echo + [0x04, 0x00, 0xFF]))
+        #expect(try channel.readInbound(as: PDU.self) != nil)
+        // Its length completes over two more reads: refused once the four length bytes are in,
+        // before any of the 0xFFFFFFF0 bytes it announces.
+        try channel.writeInbound(ByteBuffer(bytes: [0xFF, 0xFF]))
+        #expect(throws: PDUError.pduTooLong(length: 0xFFFF_FFF0, maxLength: 16384)) {
+            try channel.writeInbound(ByteBuffer(bytes: [0xF0]))
+        }
+        #expect(throws: ByteToMessageDecoderError.self) { try channel.writeInbound(ByteBuffer(bytes: echo)) }
+        #expect(try channel.readInbound(as: PDU.self) == nil)
+        _ = try? channel.finish()
+
+        let other = EmbeddedChannel(handler: PDUFramer(maxLength: 16384))
+        try other.writeInbound(ByteBuffer(bytes: Array(echo.prefix(10))))
+        #expect(throws: PDUError.unrecognizedPDUType(0x08)) {
+            try other.writeInbound(ByteBuffer(bytes: Array(echo.dropFirst(10)) + [0x08]))
+        }
+        #expect(try other.readInbound(as: PDU.self) != nil)     // the whole one before it
+        _ = try? other.finish()
     }
 
     @Test("all golden PDUs back to back decode in order from one buffer")
@@ -326,9 +377,9 @@ struct PDUCodecMalformedTests {
         }
     }
 
-    @Test("PDUDecoder on a channel throws the typed error for a malformed PDU")
+    @Test("PDUFramer on a channel throws the typed error for a malformed PDU")
     func decoderThrows() throws {
-        let channel = EmbeddedChannel(handler: ByteToMessageHandler(PDUDecoder(maxLength: 16384)))
+        let channel = EmbeddedChannel(handler: PDUFramer(maxLength: 16384))
         #expect(throws: PDUError.unrecognizedPDUType(0x08)) {
             try channel.writeInbound(ByteBuffer(bytes: [0x08, 0x00]))
         }

@@ -77,7 +77,7 @@ public final class DimseAssociation: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let ops = channel.pipeline.syncOperations
-                    try ops.addHandler(ByteToMessageHandler(PDUDecoder(maxLength: max(maxPDULength, 1 << 20))))
+                    try ops.addHandler(PDUFramer(maxLength: max(maxPDULength, 1 << 20)))
                     try ops.addHandler(MessageToByteHandler(PDUEncoder()))
                     try ops.addHandler(RequestorHandler(storeHandler: storeHandler))
                 }

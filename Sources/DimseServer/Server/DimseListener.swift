@@ -30,14 +30,14 @@ public final class DimseListener: Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             // Instances arrive in PDUs of up to 256 KiB: read in large pieces (fewer read(2)
-            // calls and less copying when the PDU decoder gathers a PDU).
+            // calls; PDUFramer copies only a PDU that spans two reads).
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 16 * 1024, initial: 256 * 1024,
                                                                                         maximum: 1024 * 1024))
             .childChannelInitializer { [weak self] channel in
                 self?.register(channel)
                 return channel.eventLoop.makeCompletedFuture {
                     let ops = channel.pipeline.syncOperations
-                    try ops.addHandler(ByteToMessageHandler(PDUDecoder(maxLength: maxPDU)))
+                    try ops.addHandler(PDUFramer(maxLength: maxPDU))
                     try ops.addHandler(MessageToByteHandler(PDUEncoder()))
                     try ops.addHandler(AssociationHandler(settings: settings))
                 }
