@@ -64,6 +64,25 @@ struct AssociationHandlerTests {
         _ = try? channel.finish()
     }
 
+    @Test("a released association leaves nothing behind: the handler is freed once its channel is gone")
+    func handlerFreedAfterRelease() throws {
+        weak var released: AssociationHandler?
+        weak var loop: EmbeddedEventLoop?
+        try {
+            let channel = try Self.makeChannel()
+            released = try channel.pipeline.syncOperations.handler(type: AssociationHandler.self)
+            loop = channel.embeddedEventLoop
+            try Self.send(GoldenPDUs.dcmtkEchoAssociateRQ, to: channel)
+            try Self.send(GoldenPDUs.dcmtkEchoPDataRQ, to: channel)
+            try Self.send(GoldenPDUs.dcmtkReleaseRQ, to: channel)
+            #expect(try Self.written(channel).last == .releaseRP)
+            _ = try? channel.finish()
+        }()
+        // The handler held its operation link and the link the handler: a cycle per association.
+        #expect(released == nil)
+        #expect(loop == nil)
+    }
+
     @Test("A wrong called AE title gets A-ASSOCIATE-RJ 1/1/7, then the connection closes when ARTIM expires")
     func rejectThenARTIM() throws {
         let channel = try Self.makeChannel(aeTitle: "NOTSTORESCP")

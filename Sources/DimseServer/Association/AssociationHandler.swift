@@ -531,6 +531,10 @@ public final class AssociationHandler: ChannelDuplexHandler, RemovableChannelHan
         idleTimer?.cancel()
         idleTimer = nil
         dispatcher?.abortCurrentMessage()
+        // The link holds this handler (strongly: NIOLoopBound) and this handler the link: the
+        // cycle is broken here, or every accepted association would stay in memory. An operation
+        // still running keeps its own reference until it returns.
+        link = nil
         operation?.cancel()
         backlog.removeAll()
         queued.removeAll()
