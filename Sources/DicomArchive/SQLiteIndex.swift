@@ -321,10 +321,8 @@ public final class SQLiteIndex: ArchiveIndex {
                                                      WHERE series.studyId = study.id)
                 WHERE id = ?
                 """, arguments: [id])
-            // Indexed: written only when it changes (see updateIfChanged).
-            try Self.exec(db, sql: """
-                UPDATE study SET modalitiesInStudy = (\(modalitiesInStudy)) WHERE id = ?1 AND modalitiesInStudy IS NOT (\(modalitiesInStudy))
-                """, arguments: [id])
+            // Indexed: written only when it changes.
+            try Self.updateIfChanged(db, table: "study", [("modalitiesInStudy", "(\(modalitiesInStudy))")], id: id, arguments: [])
         }
         for id in touched.patients {
             try Self.exec(db, sql: """
